@@ -1,0 +1,127 @@
+/**
+ * The softmax-gated Gaussian MoE (spec §2), evaluated in the log domain.
+ *
+ *   π_k(x) = softmax_k(η),  η_k = w_kᵀx (η_K = 0)
+ *   y_j | x, k ~ N(β_kjᵀx, σ²_kj)  independently over j = 1..q   (diagonal covariance)
+ *   f(θ; x, y) = −log Σ_k π_k(x) Π_j N(y_j; β_kjᵀx, σ²_kj) = −LSE_k a_k
+ *   a_k = log π_k − Σ_j [ ½log(2πσ²_kj) + (y_j − β_kjᵀx)²/(2σ²_kj) ]
+ *   τ_k = softmax_k(a)   (responsibilities)
+ *
+ * All kernels take the design vector x (length p, x[0] = 1) and write into caller-owned buffers;
+ * none allocates.
+ */
+import { HALF_LOG_2PI, logSumExp } from "../core/logsumexp.js";
+import type { MoeLayout } from "./dims.js";
+
+/**
+ * logPi[0..K) ← log π_k(x; W). O(Kp). Returns nothing; `logPi` is overwritten.
+ */
+export function logGate(L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, logPi: Float64Array): void {
+  const { K, p } = L;
+  for (let k = 0; k < K - 1; k++) {
+    let s = 0;
+    const o = L.gate + k * p;
+    for (let i = 0; i < p; i++) s += theta[o + i] * x[xo + i];
+    logPi[k] = s;
+  }
+  logPi[K - 1] = 0;
+  const lse = logSumExp(logPi, 0, K);
+  for (let k = 0; k < K; k++) logPi[k] -= lse;
+}
+
+/** mu[k·q + j] ← β_kjᵀx. O(Kqp). */
+export function expertMeans(L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, mu: Float64Array): void {
+  const { K, q, p } = L;
+  for (let kj = 0; kj < K * q; kj++) {
+    const o = L.beta + kj * p;
+    let s = 0;
+    for (let i = 0; i < p; i++) s += theta[o + i] * x[xo + i];
+    mu[kj] = s;
+  }
+}
+
+/**
+ * a[k] ← log π_k(x) + log N(y; μ_k, Σ_k) given logPi and mu (from logGate/expertMeans).
+ * Returns log p(y | x; θ) = LSE(a). O(Kq).
+ */
+export function logJoint(
+  L: MoeLayout, theta: Float64Array, y: ArrayLike<number>, yo: number, logPi: Float64Array, mu: Float64Array, a: Float64Array,
+): number {
+  const { K, q } = L;
+  for (let k = 0; k < K; k++) {
+    let s = logPi[k];
+    for (let j = 0; j < q; j++) {
+      const v = theta[L.logSigma2 + k * q + j];
+      const r = y[yo + j] - mu[k * q + j];
+      s -= HALF_LOG_2PI + 0.5 * v + (0.5 * r * r) / Math.exp(v);
+    }
+    a[k] = s;
+  }
+  return logSumExp(a, 0, K);
+}
+
+/** Scratch buffers for the row kernels; allocate once per model with `createRowWorkspace`. */
+export interface RowWorkspace {
+  readonly logPi: Float64Array; // K
+  readonly mu: Float64Array; // K·q
+  readonly a: Float64Array; // K  (log joint, then responsibilities)
+}
+
+export function createRowWorkspace(L: MoeLayout): RowWorkspace {
+  return { logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K) };
+}
+
+/**
+ * Per-row negative log-likelihood f(θ; x, y). Leaves log π in ws.logPi, means in ws.mu and the
+ * responsibilities τ in ws.a. O(Kqp), allocates nothing.
+ */
+export function rowNll(
+  L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: RowWorkspace,
+): number {
+  logGate(L, theta, x, xo, ws.logPi);
+  expertMeans(L, theta, x, xo, ws.mu);
+  const ll = logJoint(L, theta, y, yo, ws.logPi, ws.mu, ws.a);
+  for (let k = 0; k < L.K; k++) ws.a[k] = Math.exp(ws.a[k] - ll);
+  return -ll;
+}
+
+/**
+ * Predictive moments of y | x:
+ *   mean_j = Σ_k π_k μ_kj,   var_j = Σ_k π_k (σ²_kj + μ_kj²) − mean_j²
+ * Writes mean[0..q), variance[0..q); leaves π in ws.a (probabilities) and μ in ws.mu.
+ * Returns the MAP expert argmax_k π_k(x) (the gate's choice; y is unknown at prediction time).
+ */
+export function predictMoments(
+  L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, ws: RowWorkspace, mean: Float64Array, variance: Float64Array,
+): number {
+  const { K, q } = L;
+  logGate(L, theta, x, xo, ws.logPi);
+  expertMeans(L, theta, x, xo, ws.mu);
+  let best = 0;
+  for (let k = 0; k < K; k++) {
+    ws.a[k] = Math.exp(ws.logPi[k]);
+    if (ws.logPi[k] > ws.logPi[best]) best = k;
+  }
+  for (let j = 0; j < q; j++) {
+    let m = 0;
+    let m2 = 0;
+    for (let k = 0; k < K; k++) {
+      const mu = ws.mu[k * q + j];
+      m += ws.a[k] * mu;
+      m2 += ws.a[k] * (Math.exp(theta[L.logSigma2 + k * q + j]) + mu * mu);
+    }
+    mean[j] = m;
+    // Law of total variance; the max guards the tiny negative rounding when one expert dominates.
+    variance[j] = Math.max(m2 - m * m, 0);
+  }
+  return best;
+}
+
+/**
+ * Mean NLL over n rows (X: n×p design rows with the intercept, Y: n×q), i.e. (1/n) Σ_i f(θ; x_i, y_i). O(nKqp).
+ */
+export function meanNll(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, ws: RowWorkspace): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += rowNll(L, theta, X, i * L.p, Y, i * L.q, ws);
+  return s / n;
+}

@@ -1,0 +1,189 @@
+/**
+ * The ISMM surrogate of the softmax-gated Gaussian MoE (spec §3): Jensen (EM) on the experts,
+ * Böhning's quadratic bound on the gate's log-sum-exp.
+ *
+ *   L(θ; s) = Σ_k Σ_j [ ½ s0_k log σ²_kj + (syy_kj − 2β_kjᵀsxy_kj + β_kjᵀ Sxx_k β_kj) / (2σ²_kj) ]
+ *             − Σ_{k<K} w_kᵀ G1_k + ½ Σ_{k,l<K} A_kl w_kᵀ G2 w_l,      A = ½(I − 11ᵀ/K)
+ *
+ * Closed-form M-step θ̄(s) (spec §3.3):
+ *   β_kj = Sxx_k⁻¹ sxy_kj                       (weighted least squares; Cholesky solve)
+ *   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj)/s0_k, σ²_min)
+ *   w_k  = 2 G2⁻¹ (G1_k + Σ_l G1_l)             (A⁻¹ = 2(I + 11ᵀ), one p×p factorization for all k)
+ *
+ * Safeguards (spec §3.6): variance floor σ²_min; an expert with s0_k ≤ deadTol keeps its previous
+ * β and σ²; a Gram matrix that is not numerically positive definite gets a small ridge
+ * (`cholWithRidge`) and then σ² uses the full residual formula, exact for the ridge solution.
+ *
+ * Cost per row: accumulate O(K q p + K p²/2), exact M-step O(K p³/6 + K q p²).
+ * The O(K p²) M-step of issue 6 lives in the fast path; this is the exact reference.
+ */
+import { cholSolve, cholWithRidge, dot, quadFormUpper, symRank1Blend } from "../core/dense.js";
+import type { MoeLayout } from "../model/dims.js";
+import { createRowWorkspace, rowNll, type RowWorkspace } from "../model/moe.js";
+import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
+import type { Surrogate } from "./types.js";
+
+/** Numerical safeguards of the MoE M-step. */
+export interface MoeSurrogateOptions {
+  /** Lower bound σ²_min on every expert variance (in the units the model sees). Default 1e-6. */
+  readonly varianceFloor?: number;
+  /** An expert whose weight s0_k is ≤ this keeps its parameters. Default 1e-8. */
+  readonly deadTol?: number;
+}
+
+export interface MoeWorkspace extends RowWorkspace {
+  readonly R: Float64Array; // p×p Cholesky factor
+  readonly rhs: Float64Array; // p
+  readonly tmp: Float64Array; // p
+}
+
+/** The MoE surrogate bound to a layout. Also exposes its statistic layout `stats`. */
+export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
+  readonly layout: MoeLayout;
+  readonly stats: MoeStatLayout;
+  readonly varianceFloor: number;
+  readonly deadTol: number;
+  /** Expert half of the M-step (used by batch EM, whose expert M-step is the same). */
+  mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
+  /** Gate half of the M-step (the Böhning–Newton step). */
+  mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
+}
+
+export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): MoeSurrogate {
+  const varianceFloor = options.varianceFloor ?? 1e-6;
+  const deadTol = options.deadTol ?? 1e-8;
+  const S = moeStatLayout(L);
+  const { K, q, p } = L;
+
+  function createWorkspace(): MoeWorkspace {
+    return { ...createRowWorkspace(L), R: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p) };
+  }
+
+  function accumulate(
+    s: Float64Array, a: number, b: number, theta: Float64Array,
+    x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace,
+  ): number {
+    const f = rowNll(L, theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄
+    const tau = ws.a;
+    for (let k = 0; k < K; k++) {
+      const bt = b * tau[k];
+      s[S.s0 + k] = a * s[S.s0 + k] + bt;
+      for (let j = 0; j < q; j++) {
+        const yj = y[yo + j];
+        const kj = k * q + j;
+        s[S.syy + kj] = a * s[S.syy + kj] + bt * yj * yj;
+        const o = S.sxy + kj * p;
+        const c = bt * yj;
+        for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * x[xo + i];
+      }
+      symRank1Blend(p, s, S.Sxx + k * p * p, a, bt, x, xo);
+    }
+    if (K > 1) {
+      // η_k = log π_k − log π_K (η_K = 0), so Wᵀx comes free from the E-step.
+      const lastLogPi = ws.logPi[K - 1];
+      let sumEta = 0;
+      for (let k = 0; k < K - 1; k++) sumEta += ws.logPi[k] - lastLogPi;
+      for (let k = 0; k < K - 1; k++) {
+        const eta = ws.logPi[k] - lastLogPi;
+        const u = tau[k] - Math.exp(ws.logPi[k]) + 0.5 * (eta - sumEta / K);
+        const o = S.G1 + k * p;
+        const c = b * u;
+        for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * x[xo + i];
+      }
+    }
+    symRank1Blend(p, s, S.G2, a, b, x, xo);
+    return f;
+  }
+
+  /** Expert half of θ̄(s): weighted least squares and variances. Returns true if any expert moved. */
+  function mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
+    const { R, rhs } = ws;
+    let updated = false;
+    for (let k = 0; k < K; k++) {
+      const s0 = s[S.s0 + k];
+      if (!(s0 > deadTol)) continue; // dead expert: keep β_k, σ²_k
+      const so = S.Sxx + k * p * p;
+      const ridge = cholWithRidge(p, s, so, R, 0);
+      if (ridge < 0) continue;
+      for (let j = 0; j < q; j++) {
+        const kj = k * q + j;
+        const xy = S.sxy + kj * p;
+        for (let i = 0; i < p; i++) rhs[i] = s[xy + i];
+        cholSolve(p, R, 0, rhs, 0);
+        const bo = L.beta + kj * p;
+        for (let i = 0; i < p; i++) theta[bo + i] = rhs[i];
+        const bxy = dot(p, rhs, 0, s, xy);
+        // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
+        const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
+        theta[L.logSigma2 + kj] = Math.log(Math.max(rss / s0, varianceFloor));
+      }
+      updated = true;
+    }
+    return updated;
+  }
+
+  /** Gate half of θ̄(s): w_k = 2 G2⁻¹(G1_k + Σ_l G1_l). Returns false if G2 cannot be factorized. */
+  function mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
+    if (K === 1) return true;
+    const { R, rhs, tmp } = ws;
+    if (cholWithRidge(p, s, S.G2, R, 0) < 0) return false;
+    tmp.fill(0);
+    for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
+    for (let k = 0; k < K - 1; k++) {
+      for (let i = 0; i < p; i++) rhs[i] = 2 * (s[S.G1 + k * p + i] + tmp[i]);
+      cholSolve(p, R, 0, rhs, 0);
+      const wo = L.gate + k * p;
+      for (let i = 0; i < p; i++) theta[wo + i] = rhs[i];
+    }
+    return true;
+  }
+
+  function mstep(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
+    const e = mstepExperts(s, theta, ws);
+    const g = mstepGate(s, theta, ws);
+    return e && g;
+  }
+
+  function loss(theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace): number {
+    return rowNll(L, theta, x, xo, y, yo, ws);
+  }
+
+  function objective(theta: Float64Array, s: Float64Array): number {
+    let val = 0;
+    for (let k = 0; k < K; k++) {
+      const s0 = s[S.s0 + k];
+      for (let j = 0; j < q; j++) {
+        const kj = k * q + j;
+        const v = theta[L.logSigma2 + kj];
+        const bo = L.beta + kj * p;
+        const quad = s[S.syy + kj] - 2 * dot(p, theta, bo, s, S.sxy + kj * p) + quadFormUpper(p, s, S.Sxx + k * p * p, theta, bo, theta, bo);
+        val += 0.5 * s0 * v + quad / (2 * Math.exp(v));
+      }
+    }
+    for (let k = 0; k < K - 1; k++) {
+      val -= dot(p, theta, L.gate + k * p, s, S.G1 + k * p);
+      for (let l = 0; l < K - 1; l++) {
+        const Akl = 0.5 * ((k === l ? 1 : 0) - 1 / K);
+        val += 0.5 * Akl * quadFormUpper(p, s, S.G2, theta, L.gate + k * p, theta, L.gate + l * p);
+      }
+    }
+    return val;
+  }
+
+  return Object.freeze({
+    name: "moe-gaussian",
+    statSize: S.size,
+    paramSize: L.size,
+    layout: L,
+    stats: S,
+    varianceFloor,
+    deadTol,
+    createWorkspace,
+    accumulate,
+    mstep,
+    mstepExperts,
+    mstepGate,
+    loss,
+    objective,
+  });
+}
