@@ -73,7 +73,7 @@ class Xoshiro128 implements Rng {
 
   fork(id: number): Rng {
     const mix = splitmix32((this.s[0] ^ Math.imul(id + 1, 0x27d4eb2d) ^ this.s[3]) | 0);
-    return new Xoshiro128([mix(), mix() ^ this.s[1], mix() ^ this.s[2], mix()]);
+    return new Xoshiro128([mix(), (mix() ^ this.s[1]) >>> 0, (mix() ^ this.s[2]) >>> 0, mix()]);
   }
 
   getState(): number[] {

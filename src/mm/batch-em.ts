@@ -1,0 +1,191 @@
+/**
+ * Batch EM for the softmax-gated Gaussian MoE with an exact Newton (IRLS) gate step — the
+ * "optimum" that tests and benchmarks compare against (what R flexmix / meteorits compute).
+ *
+ *   E-step: τ_ik = p(k | x_i, y_i; θ_t)
+ *   M-step, experts (closed form, same as the MM expert step):
+ *     β_kj = (Σ_i τ_ik x_i x_iᵀ)⁻¹ Σ_i τ_ik y_ij x_i,   σ²_kj = Σ_i τ_ik (y_ij − β_kjᵀx_i)² / Σ_i τ_ik
+ *   M-step, gate: maximize the concave Q(W) = (1/n) Σ_i Σ_k τ_ik log π_k(x_i; W) by Newton's method
+ *     g = (1/n) Σ_i (τ_i − π_i)_{1:K−1} ⊗ x_i,   H = (1/n) Σ_i (diag π_i − π_i π_iᵀ)_{1:K−1} ⊗ x_i x_iᵀ
+ *     W ← W + t H⁻¹ g, with t halved until Q does not decrease (so EM stays monotone: a GEM).
+ *
+ * Memory O(nK + ((K−1)p)²): this is a batch method, not a streaming one.
+ */
+import { cholSolve, cholWithRidge, symRank1Blend } from "../core/dense.js";
+import type { MoeLayout } from "../model/dims.js";
+import { logGate, rowNll } from "../model/moe.js";
+import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
+import type { BatchOptions, BatchResult } from "./batch-mm.js";
+
+export interface EmOptions extends BatchOptions {
+  /** Maximum Newton iterations for the gate per M-step. Default 25. */
+  readonly newtonIters?: number;
+  /** σ²_min as in the MM surrogate. Default 1e-6. */
+  readonly varianceFloor?: number;
+}
+
+/** Reusable buffers for the EM steps on n rows. */
+export interface EmWorkspace {
+  readonly sur: MoeSurrogate;
+  readonly ws: MoeWorkspace;
+  readonly s: Float64Array;
+  readonly tau: Float64Array; // n×K
+  readonly H: Float64Array; // m×m, m = (K−1)p
+  readonly R: Float64Array; // m×m
+  readonly g: Float64Array; // m
+  readonly w0: Float64Array; // m (gate before the Newton step)
+  readonly logPi: Float64Array; // K
+}
+
+export function createEmWorkspace(L: MoeLayout, n: number, varianceFloor = 1e-6): EmWorkspace {
+  const sur = moeSurrogate(L, { varianceFloor });
+  const m = (L.K - 1) * L.p;
+  return {
+    sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: new Float64Array(n * L.K),
+    H: new Float64Array(m * m), R: new Float64Array(m * m), g: new Float64Array(m), w0: new Float64Array(m),
+    logPi: new Float64Array(L.K),
+  };
+}
+
+/** Expert statistics (s0, syy, sxy, Sxx of the MM layout) of the rows under fixed responsibilities τ (n×K). */
+export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Array, Y: Float64Array, n: number): void {
+  const { K, q, p } = L;
+  const S = em.sur.stats;
+  const s = em.s;
+  s.fill(0);
+  for (let i = 0; i < n; i++) {
+    const xo = i * p;
+    for (let k = 0; k < K; k++) {
+      const bt = em.tau[i * K + k] / n;
+      if (bt === 0) continue;
+      s[S.s0 + k] += bt;
+      for (let j = 0; j < q; j++) {
+        const yj = Y[i * q + j];
+        s[S.syy + k * q + j] += bt * yj * yj;
+        const o = S.sxy + (k * q + j) * p;
+        for (let a = 0; a < p; a++) s[o + a] += bt * yj * X[xo + a];
+      }
+      symRank1Blend(p, s, S.Sxx + k * p * p, 1, bt, X, xo);
+    }
+  }
+}
+
+function gateQ(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace): number {
+  const { K, p } = L;
+  let Q = 0;
+  for (let i = 0; i < n; i++) {
+    logGate(L, theta, X, i * p, em.logPi);
+    for (let k = 0; k < K; k++) {
+      const t = em.tau[i * K + k];
+      if (t > 0) Q += t * em.logPi[k];
+    }
+  }
+  return Q / n;
+}
+
+/**
+ * Gate M-step: maximizes Q(W) for the responsibilities in em.tau by damped Newton. In place on θ's
+ * gate block. Returns the number of Newton iterations used.
+ */
+export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace, maxIter = 25): number {
+  const { K, p } = L;
+  if (K === 1) return 0;
+  const m = (K - 1) * p;
+  const { H, R, g, w0, logPi } = em;
+  let Q = gateQ(L, theta, X, n, em);
+  let it = 0;
+  for (; it < maxIter; it++) {
+    g.fill(0);
+    H.fill(0);
+    for (let i = 0; i < n; i++) {
+      const xo = i * p;
+      logGate(L, theta, X, xo, logPi);
+      for (let k = 0; k < K - 1; k++) {
+        const pk = Math.exp(logPi[k]);
+        const r = (em.tau[i * K + k] - pk) / n;
+        for (let a = 0; a < p; a++) g[k * p + a] += r * X[xo + a];
+        for (let l = k; l < K - 1; l++) {
+          const c = ((k === l ? pk : 0) - pk * Math.exp(logPi[l])) / n;
+          for (let a = 0; a < p; a++) {
+            const ca = c * X[xo + a];
+            const row = (k * p + a) * m + l * p;
+            // Upper triangle of H: block (k,l) with l ≥ k; inside the diagonal block only b ≥ a.
+            for (let b = l === k ? a : 0; b < p; b++) H[row + b] += ca * X[xo + b];
+          }
+        }
+      }
+    }
+    if (cholWithRidge(m, H, 0, R, 0) < 0) break;
+    cholSolve(m, R, 0, g, 0); // g ← Newton direction
+    for (let i = 0; i < m; i++) w0[i] = theta[L.gate + i];
+    let t = 1;
+    let Qn = -Infinity;
+    for (let h = 0; h < 40; h++) {
+      for (let i = 0; i < m; i++) theta[L.gate + i] = w0[i] + t * g[i];
+      Qn = gateQ(L, theta, X, n, em);
+      if (Qn >= Q - 1e-15 * Math.abs(Q)) break;
+      t *= 0.5;
+    }
+    if (!(Qn >= Q - 1e-15 * Math.abs(Q))) {
+      for (let i = 0; i < m; i++) theta[L.gate + i] = w0[i];
+      break;
+    }
+    let step = 0;
+    for (let i = 0; i < m; i++) step = Math.max(step, Math.abs(t * g[i]));
+    const gain = Qn - Q;
+    Q = Qn;
+    if (step < 1e-10 || gain < 1e-15 * (1 + Math.abs(Q))) {
+      it++;
+      break;
+    }
+  }
+  return it;
+}
+
+/** Full EM M-step from responsibilities em.tau: experts in closed form, gate by Newton. */
+export function mStepFromTau(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, newtonIters = 25): void {
+  expertStatsFromTau(L, em, X, Y, n);
+  em.sur.mstepExperts(em.s, theta, em.ws);
+  newtonGate(L, theta, X, n, em, newtonIters);
+}
+
+/** E-step: em.tau ← τ(θ) for every row; returns the mean NLL at θ. */
+export function eStep(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace): number {
+  const { K, p, q } = L;
+  let f = 0;
+  for (let i = 0; i < n; i++) {
+    f += rowNll(L, theta, X, i * p, Y, i * q, em.ws);
+    for (let k = 0; k < K; k++) em.tau[i * K + k] = em.ws.a[k];
+  }
+  return f / n;
+}
+
+/**
+ * Runs batch EM in place on θ (X: n×p design with intercept, Y: n×q). The NLL history must be
+ * non-increasing (GEM property); increases are recorded in `violations`.
+ */
+export function batchEM(
+  L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, options: EmOptions = {}, em?: EmWorkspace,
+): BatchResult {
+  const maxIter = options.maxIter ?? 500;
+  const tol = options.tol ?? 1e-10;
+  const work = em ?? createEmWorkspace(L, n, options.varianceFloor);
+  const history: number[] = [];
+  const violations: number[] = [];
+  let converged = false;
+  let it = 0;
+  for (;;) {
+    const f = eStep(L, theta, X, Y, n, work);
+    const t = history.length;
+    if (t > 0) {
+      const prev = history[t - 1];
+      if (f > prev + 1e-12 * (1 + Math.abs(prev))) violations.push(t);
+      if (Math.abs(f - prev) <= tol * (1 + Math.abs(f))) converged = true;
+    }
+    history.push(f);
+    if (converged || it >= maxIter) break;
+    mStepFromTau(L, theta, X, Y, n, work, options.newtonIters);
+    it++;
+  }
+  return { history, iterations: it, converged, violations };
+}

@@ -1,0 +1,144 @@
+/**
+ * Initialization without ground truth (issue 2, spec §3.7): multi-start batch EM on a buffered
+ * prefix of the stream.
+ *
+ *   for r = 1..starts:
+ *     partition the buffer by seeded k-means++ (+3 Lloyd steps) — even r on (x, y), odd r on x only
+ *     (regimes of x, the gate's view) — and soften it: τ = 0.8·onehot + 0.2/K
+ *     θ_r = EM M-step from τ, then `startIters` EM iterations
+ *   keep the θ_r with the lowest buffer NLL, refine it with `refineIters` more EM iterations.
+ *
+ * The data are expected standardized (the estimator does it), so Euclidean k-means is sensible.
+ * All randomness comes from the `rng` argument.
+ */
+import type { Rng } from "../core/rng.js";
+import type { MoeLayout } from "../model/dims.js";
+import { batchEM, createEmWorkspace, eStep, mStepFromTau } from "./batch-em.js";
+
+export interface InitOptions {
+  /** Random starts. Default 5. */
+  readonly starts?: number;
+  /** EM iterations per start. Default 15. */
+  readonly startIters?: number;
+  /** EM iterations refining the best start. Default 60. */
+  readonly refineIters?: number;
+  readonly varianceFloor?: number;
+}
+
+export interface InitResult {
+  readonly theta: Float64Array;
+  /** Buffer mean NLL of the returned θ. */
+  readonly nll: number;
+  /** Buffer mean NLL of each start after its EM iterations. */
+  readonly startNlls: number[];
+}
+
+/** Seeded k-means++ assignment of n points (n×m row-major) to K clusters; writes labels. */
+function kmeansLabels(P: Float64Array, n: number, m: number, K: number, rng: Rng, labels: Int32Array): void {
+  const C = new Float64Array(K * m);
+  const dist = new Float64Array(n).fill(Infinity);
+  const first = rng.int(n);
+  for (let a = 0; a < m; a++) C[a] = P[first * m + a];
+  for (let c = 1; c < K; c++) {
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let d = 0;
+      for (let a = 0; a < m; a++) {
+        const z = P[i * m + a] - C[(c - 1) * m + a];
+        d += z * z;
+      }
+      if (d < dist[i]) dist[i] = d;
+      total += dist[i];
+    }
+    let u = rng.next() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      u -= dist[i];
+      if (u <= 0) {
+        pick = i;
+        break;
+      }
+    }
+    for (let a = 0; a < m; a++) C[c * m + a] = P[pick * m + a];
+  }
+  const counts = new Float64Array(K);
+  for (let iter = 0; iter < 4; iter++) {
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < K; c++) {
+        let d = 0;
+        for (let a = 0; a < m; a++) {
+          const z = P[i * m + a] - C[c * m + a];
+          d += z * z;
+        }
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      labels[i] = best;
+    }
+    if (iter === 3) break;
+    C.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      counts[c]++;
+      for (let a = 0; a < m; a++) C[c * m + a] += P[i * m + a];
+    }
+    for (let c = 0; c < K; c++) {
+      if (counts[c] === 0) {
+        const i = rng.int(n); // re-seed an empty cluster on a random point
+        for (let a = 0; a < m; a++) C[c * m + a] = P[i * m + a];
+      } else {
+        for (let a = 0; a < m; a++) C[c * m + a] /= counts[c];
+      }
+    }
+  }
+}
+
+/**
+ * Multi-start EM initialization on the n buffered rows (X: n×p design with intercept, Y: n×q).
+ * Returns a fresh θ; does not modify X or Y.
+ */
+export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n: number, rng: Rng, options: InitOptions = {}): InitResult {
+  const starts = options.starts ?? 5;
+  const startIters = options.startIters ?? 15;
+  const refineIters = options.refineIters ?? 60;
+  const { K, p, q, d } = L;
+  const em = createEmWorkspace(L, n, options.varianceFloor);
+  const labels = new Int32Array(n);
+  const mAll = d + q;
+  const P = new Float64Array(n * mAll);
+  let best: Float64Array | null = null;
+  let bestNll = Infinity;
+  const startNlls: number[] = [];
+  for (let r = 0; r < starts; r++) {
+    const useY = r % 2 === 0 || d === 0;
+    const m = useY ? d + q : d;
+    for (let i = 0; i < n; i++) {
+      for (let a = 0; a < d; a++) P[i * m + a] = X[i * p + 1 + a];
+      if (useY) for (let j = 0; j < q; j++) P[i * m + d + j] = Y[i * q + j];
+    }
+    const startRng = rng.fork(r);
+    if (K > 1) kmeansLabels(P, n, m, K, startRng, labels);
+    else labels.fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < K; k++) em.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
+    }
+    const theta = new Float64Array(L.size);
+    mStepFromTau(L, theta, X, Y, n, em);
+    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, varianceFloor: options.varianceFloor }, em);
+    const nll = res.history[res.history.length - 1];
+    startNlls.push(nll);
+    if (nll < bestNll || best === null) {
+      bestNll = nll;
+      best = theta;
+    }
+  }
+  const theta = best as Float64Array;
+  const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol: 1e-12, varianceFloor: options.varianceFloor }, em);
+  const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
+  return { theta, nll, startNlls };
+}

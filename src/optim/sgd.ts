@@ -1,0 +1,85 @@
+/**
+ * Stochastic gradient descent with an optional polynomially decaying step size.
+ *
+ * At the n-th call of `update` (n = 1, 2, …; before the call `state.t = n − 1`):
+ *
+ *   η_n = η0 · n^(−decay)          (decay = 0, the default, gives the constant step η_n = η0)
+ *   Δ_n = −η_n · g_n
+ *
+ * i.e. η = η0·(1 + t)^(−decay) with t the number of earlier steps, so the first step always uses η0.
+ * With decay ∈ (1/2, 1] the schedule satisfies the Robbins–Monro conditions Σ η_n = ∞, Σ η_n² < ∞
+ * (decay = 1 is the classical 1/n rate); decay ∈ (0, 1/2] decays but does not satisfy Σ η_n² < ∞.
+ *
+ * Options (the table in `SGD_OPTIONS` is the source of truth; a test checks this header against it):
+ *
+ * | option       | default | range  | meaning                                                   |
+ * |--------------|---------|--------|-----------------------------------------------------------|
+ * | learningRate | 1e-2    | (0, inf) | η0, the initial (or constant) step size                 |
+ * | decay        | 0       | [0, 1] | exponent of the decay n^(−decay); 0 means constant        |
+ *
+ * The default η0 = 1e-2 is a placeholder, not a tuned value: the benchmark grid-searches η0
+ * (ALGORITHM.md §4.1). Cost: O(nParams) per step; the state holds only `t`; allocates nothing.
+ *
+ * @see H. Robbins and S. Monro, "A stochastic approximation method", Ann. Math. Statist. 22(3):400–407, 1951.
+ * @see optax `sgd` / `scale_by_schedule` with `polynomial_schedule`, and ALGORITHM.md §4.1 (η_n = η0 n^(−α)).
+ */
+
+import {
+  checkLengths,
+  checkNParams,
+  floatOption,
+  resolveOptions,
+  type ConstraintTable,
+  type Optimizer,
+  type OptimizerState,
+} from "./types.js";
+
+/** Options of `sgd` (all optional; see the header for defaults). */
+export interface SgdOptions {
+  learningRate: number;
+  decay: number;
+}
+
+/** SGD state: only the step counter. */
+export interface SgdState extends OptimizerState {
+  t: number;
+}
+
+/** Constraint table of `sgd` (defaults and ranges). */
+export const SGD_OPTIONS: ConstraintTable = Object.freeze({
+  learningRate: floatOption(1e-2, { min: 0, closed: "neither", doc: "η0, the initial (or constant) step size" }),
+  decay: floatOption(0, { min: 0, max: 1, closed: "both", doc: "exponent of the decay n^(−decay); 0 is constant" }),
+});
+
+/**
+ * Creates an SGD optimizer, Δ = −η_n g with η_n = η0·n^(−decay).
+ * @param options see the header table; unknown keys are rejected
+ * @throws {OptionError} for an unknown option or an out-of-range value
+ * @example
+ * const opt = sgd({ learningRate: 0.1, decay: 1 });
+ * const state = opt.init(1);
+ * const g = new Float64Array([2]);
+ * opt.update(g, state, new Float64Array(1)); // g => [-0.2]  (η_1 = 0.1)
+ * g[0] = 2;
+ * opt.update(g, state, new Float64Array(1)); // g => [-0.1]  (η_2 = 0.1 / 2)
+ */
+export function sgd(options: Partial<SgdOptions> = {}): Optimizer<SgdState> {
+  const resolved = resolveOptions<SgdOptions>(SGD_OPTIONS, options, "sgd");
+  const eta0 = resolved.learningRate;
+  const decay = resolved.decay;
+  return {
+    name: "sgd",
+    options: resolved,
+    init(nParams: number): SgdState {
+      checkNParams("sgd", nParams);
+      return { t: 0 };
+    },
+    update(grad: Float64Array, state: SgdState, theta: Float64Array): void {
+      const n = grad.length;
+      checkLengths("sgd", n, grad, theta);
+      const eta = decay === 0 ? eta0 : eta0 * Math.pow(state.t + 1, -decay); // η_n, n = t + 1
+      for (let i = 0; i < n; i++) grad[i] = -eta * grad[i];
+      state.t += 1;
+    },
+  };
+}
