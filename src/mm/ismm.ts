@@ -3,7 +3,7 @@
  * mixtures: it needs only a `Surrogate` (the MoE one, or the logistic one that proves it).
  *
  *   for each row z_n:
- *     γ_n = min(1, γ0 n^(−α))
+ *     γ_n = min(1, γ0 n^(−α))     (γ_n = 1/n while n ≤ burnIn: s is then the plain average)
  *     s_n = s_{n−1} + γ_n (S̄(θ_{n−1}; z_n) − s_{n−1})        (stochastic approximation)
  *     θ_n = θ̄(s_n)   if n > burnIn and s_n is valid           (closed-form M-step)
  *     θ̃_n = θ̃_{n−1} + (θ_n − θ̃_{n−1}) / (n − n_avg)   if n > n_avg   (optional Polyak–Ruppert)
@@ -64,7 +64,8 @@ export function ismmStep<W>(
   x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: W,
 ): number {
   const n = st.n + 1;
-  const gamma = stepSize(cfg.schedule, n);
+  // During burn-in γ_n = 1/n makes s the exact average of the first rows (spec §1.3 "batch init").
+  const gamma = n <= cfg.burnIn ? 1 / n : stepSize(cfg.schedule, n);
   const f = sur.accumulate(st.s, 1 - gamma, gamma, st.theta, x, xo, y, yo, ws);
   st.n = n;
   if (n > cfg.burnIn) {

@@ -1,0 +1,111 @@
+/**
+ * The constraint table of `MoeRegressor` (sklearn `_parameter_constraints` style): defaults are
+ * written once, here; `resolveOptions` fills defaults, rejects unknown keys and out-of-range
+ * values with one sklearn-worded message. The README's option table is tested against this.
+ */
+import { OptionError } from "../core/errors.js";
+import { METHODS, type MethodName } from "../learners/types.js";
+
+type Spec =
+  | { kind: "int"; min: number; max?: number; nullable?: boolean; default: number | null; doc: string }
+  | { kind: "float"; min: number; max?: number; minOpen?: boolean; maxOpen?: boolean; nullable?: boolean; default: number | null; doc: string }
+  | { kind: "enum"; values: readonly string[]; default: string; doc: string }
+  | { kind: "bool"; default: boolean; doc: string };
+
+/** Every option, its constraint, default and one-line documentation. */
+export const OPTION_TABLE = {
+  nExperts: { kind: "int", min: 1, default: 2, doc: "K, the number of experts (K = 1 is linear regression)" },
+  method: { kind: "enum", values: METHODS, default: "ismm", doc: "learning algorithm" },
+  seed: { kind: "int", min: 0, default: 0, doc: "seed of every random draw (initialization, epoch order, Sophia sampling)" },
+  standardize: { kind: "bool", default: true, doc: "scale inputs and targets by mean/sd of the initialization buffer" },
+  initRows: { kind: "int", min: 1, nullable: true, default: null, doc: "rows buffered before learning starts; null = max(1000, 5·K·p)" },
+  initStarts: { kind: "int", min: 1, default: 5, doc: "random starts of the buffered multi-start EM initialization" },
+  initIters: { kind: "int", min: 0, default: 15, doc: "EM iterations per start" },
+  refineIters: { kind: "int", min: 0, default: 60, doc: "EM iterations refining the best start" },
+  stepScale: { kind: "float", min: 0, minOpen: true, default: 0.25, doc: "ISMM γ0 in γ_n = min(1, γ0·n^(−α))" },
+  stepExponent: { kind: "float", min: 0.5, max: 1, minOpen: true, default: 0.6, doc: "ISMM α in γ_n = min(1, γ0·n^(−α)), α ∈ (0.5, 1]" },
+  burnIn: { kind: "int", min: 0, default: 0, doc: "ISMM rows averaged exactly (γ = 1/n) before the first M-step" },
+  averageFrom: { kind: "int", min: 0, nullable: true, default: null, doc: "ISMM Polyak averaging of θ over rows n > averageFrom; null = off" },
+  varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (guards variance collapse)" },
+  learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
+  batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
+  hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
+  emMaxIter: { kind: "int", min: 1, default: 1000, doc: "batch EM: maximum iterations" },
+  emTol: { kind: "float", min: 0, default: 1e-10, doc: "batch EM: relative NLL change for convergence" },
+} as const satisfies Record<string, Spec>;
+
+export type OptionName = keyof typeof OPTION_TABLE;
+
+/** Resolved options: every key present, validated, frozen. */
+export interface ResolvedOptions {
+  readonly nExperts: number;
+  readonly method: MethodName;
+  readonly seed: number;
+  readonly standardize: boolean;
+  readonly initRows: number | null;
+  readonly initStarts: number;
+  readonly initIters: number;
+  readonly refineIters: number;
+  readonly stepScale: number;
+  readonly stepExponent: number;
+  readonly burnIn: number;
+  readonly averageFrom: number | null;
+  readonly varianceFloor: number;
+  readonly learningRate: number | null;
+  readonly batchSize: number;
+  readonly hessianEvery: number;
+  readonly emMaxIter: number;
+  readonly emTol: number;
+}
+
+export type MoeRegressorOptions = Partial<ResolvedOptions>;
+
+function range(spec: Spec): string {
+  if (spec.kind === "int") return `an int in the range [${spec.min}, ${spec.max ?? "inf"}]`.replace(/, inf\]$/, ", inf)");
+  if (spec.kind === "float") {
+    const lo = spec.minOpen ? "(" : "[";
+    const hi = spec.max === undefined ? "inf)" : `${spec.max}${spec.maxOpen ? ")" : "]"}`;
+    return `a float in the range ${lo}${spec.min}, ${hi}`;
+  }
+  if (spec.kind === "enum") return `one of ${spec.values.map((v) => `'${v}'`).join(", ")}`;
+  return "a boolean";
+}
+
+function check(name: string, spec: Spec, v: unknown, owner: string): unknown {
+  const fail = (): never => {
+    const nul = "nullable" in spec && spec.nullable ? " or null" : "";
+    throw new OptionError(`The '${name}' option of ${owner} must be ${range(spec)}${nul}. Got ${JSON.stringify(v) ?? String(v)} instead`);
+  };
+  if (v === null) return "nullable" in spec && spec.nullable ? null : fail();
+  switch (spec.kind) {
+    case "int":
+      if (typeof v !== "number" || !Number.isInteger(v) || v < spec.min || (spec.max !== undefined && v > spec.max)) fail();
+      return v;
+    case "float":
+      if (typeof v !== "number" || !Number.isFinite(v)) fail();
+      if ((v as number) < spec.min || (spec.minOpen && v === spec.min)) fail();
+      if (spec.max !== undefined && ((v as number) > spec.max || (spec.maxOpen && v === spec.max))) fail();
+      return v;
+    case "enum":
+      if (typeof v !== "string" || !spec.values.includes(v)) fail();
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") fail();
+      return v;
+  }
+}
+
+/** Fills defaults and validates `user` against OPTION_TABLE. Throws OptionError on the first problem. */
+export function resolveOptions(user: Readonly<Record<string, unknown>> = {}, owner = "MoeRegressor"): ResolvedOptions {
+  for (const key of Object.keys(user)) {
+    if (!(key in OPTION_TABLE)) {
+      throw new OptionError(`Unknown option '${key}' for ${owner}. Valid options: ${Object.keys(OPTION_TABLE).join(", ")}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTION_TABLE) as [string, Spec][]) {
+    const v = user[name];
+    out[name] = v === undefined ? spec.default : check(name, spec, v, owner);
+  }
+  return Object.freeze(out) as unknown as ResolvedOptions;
+}

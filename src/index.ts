@@ -1,0 +1,48 @@
+/**
+ * ismm — incremental stochastic Majorization-Minimization for softmax-gated mixture-of-experts
+ * regression on data streams (arXiv 2601.19811). Public API: re-exports only.
+ */
+export { IsmmError, OptionError, DataError, InputError, ModelFormatError, NotFittedError, NumericalError, formatLocation } from "./core/errors.js";
+export type { DataLocation } from "./core/errors.js";
+export { createRng, rngFromState } from "./core/rng.js";
+export type { Rng } from "./core/rng.js";
+export { logSumExp, softmaxInPlace } from "./core/logsumexp.js";
+
+export { moeLayout, betaOffset } from "./model/dims.js";
+export type { MoeDims, MoeLayout } from "./model/dims.js";
+export { logGate, expertMeans, logJoint, rowNll, meanNll, predictMoments, createRowWorkspace } from "./model/moe.js";
+export type { RowWorkspace } from "./model/moe.js";
+export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
+export type { MoeParameters } from "./model/parameters.js";
+export { fitScaler, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
+export type { Scaler } from "./model/scaling.js";
+
+export { blendStats, mergeStats } from "./surrogate/types.js";
+export type { Surrogate } from "./surrogate/types.js";
+export { moeSurrogate } from "./surrogate/moe.js";
+export type { MoeSurrogate, MoeSurrogateOptions } from "./surrogate/moe.js";
+export { moeStatLayout } from "./surrogate/moe-stats.js";
+export { logisticSurrogate } from "./surrogate/logistic.js";
+
+export { stepSize } from "./mm/schedule.js";
+export type { StepSchedule } from "./mm/schedule.js";
+export { ismmInit, ismmStep, ismmParams } from "./mm/ismm.js";
+export type { IsmmConfig, IsmmState } from "./mm/ismm.js";
+export { batchMM, batchStats } from "./mm/batch-mm.js";
+export type { BatchOptions, BatchResult } from "./mm/batch-mm.js";
+export { batchEM } from "./mm/batch-em.js";
+export type { EmOptions } from "./mm/batch-em.js";
+export { initializeMoe } from "./mm/init.js";
+export type { InitOptions, InitResult } from "./mm/init.js";
+
+export { METHODS } from "./learners/types.js";
+export type { MethodName, Learner, LearnerFactory } from "./learners/types.js";
+export { learnerFactory } from "./learners/registry.js";
+
+export { MoeRegressor, MODEL_FORMAT, MODEL_VERSION, minInitRows } from "./estimators/moe-regressor.js";
+export type { Prediction, Predictions, FitOptions, ModelSnapshot } from "./estimators/moe-regressor.js";
+export { OPTION_TABLE, resolveOptions } from "./estimators/options.js";
+export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.js";
+
+export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./stream/synthetic.js";
+export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";

@@ -1,0 +1,79 @@
+/**
+ * One learner interface for every method (ISMM, SGD, RMSProp, Adam, Sophia, batch EM), so that the
+ * estimator, the CLI, evaluation and benchmarks treat them the same way: same stream, same seeds,
+ * same initialization, same metrics.
+ *
+ * A learner sees rows already in model units: the design vector x = (1, x̃) of length p and the
+ * scaled targets ỹ of length q (the estimator does the scaling). It owns its state; `learn`
+ * allocates nothing for the streaming methods.
+ */
+import type { Rng } from "../core/rng.js";
+import type { MoeLayout } from "../model/dims.js";
+
+export type MethodName = "ismm" | "sgd" | "rmsprop" | "adam" | "sophia" | "em";
+export const METHODS: readonly MethodName[] = ["ismm", "sgd", "rmsprop", "adam", "sophia", "em"];
+
+/** Rows the learner may use at creation (the initialization buffer, already scaled). */
+export interface InitData {
+  readonly X: Float64Array; // n×p design rows
+  readonly Y: Float64Array; // n×q
+  readonly n: number;
+}
+
+export interface Learner {
+  readonly method: MethodName;
+  /** Rows learned so far (including rows folded in at creation). */
+  readonly nSeen: number;
+  /**
+   * Learns one row. Returns the row's NLL under the parameters *before* the update (prequential
+   * loss, scaled units) when the method computes it for free, else NaN.
+   */
+  learn(x: Float64Array, xo: number, y: Float64Array, yo: number): number;
+  /** Parameters to predict with (scaled units). Do not mutate. */
+  params(): Float64Array;
+  /** End of the data: batch methods fit here; streaming methods do nothing. */
+  finish(): void;
+  /** Whether `learn` keeps rows in memory (batch EM): the CLI warns about memory. */
+  readonly storesRows: boolean;
+  /** Full state as plain JSON (numbers round-trip exactly), for save → load → continue. */
+  toJSON(): LearnerSnapshot;
+}
+
+export interface LearnerSnapshot {
+  readonly method: MethodName;
+  readonly [key: string]: unknown;
+}
+
+/** Everything a factory needs to build a learner. `options` are the estimator's resolved options. */
+export interface LearnerContext {
+  readonly layout: MoeLayout;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly rng: Rng;
+}
+
+export interface LearnerFactory {
+  readonly method: MethodName;
+  /** A new learner starting at θ0 (scaled units), with the initialization buffer available. */
+  create(ctx: LearnerContext, theta0: Float64Array, init: InitData | null): Learner;
+  /** Restores a learner from `toJSON()` output. */
+  restore(ctx: LearnerContext, snapshot: LearnerSnapshot): Learner;
+}
+
+/** Float64Array → plain number array (JSON numbers round-trip doubles exactly). */
+export function toNumbers(a: Float64Array): number[] {
+  return Array.from(a);
+}
+
+/** Plain array → Float64Array, checking length and finiteness (for snapshots from disk). */
+export function fromNumbers(v: unknown, length: number, what: string): Float64Array {
+  if (!Array.isArray(v) || v.length !== length) {
+    throw new RangeError(`${what} must be an array of ${length} numbers`);
+  }
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new RangeError(`${what}[${i}] must be a finite number`);
+    out[i] = x;
+  }
+  return out;
+}

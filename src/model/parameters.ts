@@ -1,0 +1,67 @@
+/**
+ * Structured (nested-array) view of θ for users and model files, and its flat inverse.
+ * Gate rows and expert rows are length-p vectors with the intercept first.
+ */
+import { InputError } from "../core/errors.js";
+import type { MoeLayout } from "./dims.js";
+
+export interface MoeParameters {
+  /** (K−1) × p: row k is w_k (the K-th gate vector is fixed at 0). */
+  readonly gate: number[][];
+  /** K × q × p: beta[k][j] is β_kj. */
+  readonly beta: number[][][];
+  /** K × q: expert variances σ²_kj. */
+  readonly sigma2: number[][];
+}
+
+/** Nested view of a flat θ. */
+export function parametersFromTheta(L: MoeLayout, theta: Float64Array): MoeParameters {
+  const { K, q, p } = L;
+  const gate: number[][] = [];
+  for (let k = 0; k < K - 1; k++) gate.push(Array.from(theta.subarray(L.gate + k * p, L.gate + (k + 1) * p)));
+  const beta: number[][][] = [];
+  const sigma2: number[][] = [];
+  for (let k = 0; k < K; k++) {
+    const bk: number[][] = [];
+    const sk: number[] = [];
+    for (let j = 0; j < q; j++) {
+      const o = L.beta + (k * q + j) * p;
+      bk.push(Array.from(theta.subarray(o, o + p)));
+      sk.push(Math.exp(theta[L.logSigma2 + k * q + j]));
+    }
+    beta.push(bk);
+    sigma2.push(sk);
+  }
+  return { gate, beta, sigma2 };
+}
+
+function expectArray(v: unknown, n: number, what: string): unknown[] {
+  if (!Array.isArray(v) || v.length !== n) throw new InputError(`${what} must be an array of length ${n}, got ${Array.isArray(v) ? `length ${v.length}` : typeof v}`);
+  return v;
+}
+
+function expectNumber(v: unknown, what: string, positive = false): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || (positive && !(v > 0))) {
+    throw new InputError(`${what} must be a finite${positive ? " positive" : ""} number, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Flat θ from the nested view, validating every shape and value. */
+export function thetaFromParameters(L: MoeLayout, P: MoeParameters): Float64Array {
+  const { K, q, p } = L;
+  const t = new Float64Array(L.size);
+  const gate = expectArray(P.gate, K - 1, "parameters.gate");
+  gate.forEach((row, k) => expectArray(row, p, `parameters.gate[${k}]`).forEach((v, i) => (t[L.gate + k * p + i] = expectNumber(v, `parameters.gate[${k}][${i}]`))));
+  const beta = expectArray(P.beta, K, "parameters.beta");
+  const sig = expectArray(P.sigma2, K, "parameters.sigma2");
+  for (let k = 0; k < K; k++) {
+    const bk = expectArray(beta[k], q, `parameters.beta[${k}]`);
+    const sk = expectArray(sig[k], q, `parameters.sigma2[${k}]`);
+    for (let j = 0; j < q; j++) {
+      expectArray(bk[j], p, `parameters.beta[${k}][${j}]`).forEach((v, i) => (t[L.beta + (k * q + j) * p + i] = expectNumber(v, `parameters.beta[${k}][${j}][${i}]`)));
+      t[L.logSigma2 + k * q + j] = Math.log(expectNumber(sk[j], `parameters.sigma2[${k}][${j}]`, true));
+    }
+  }
+  return t;
+}
