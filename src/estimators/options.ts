@@ -22,10 +22,12 @@ export const OPTION_TABLE = {
   initStarts: { kind: "int", min: 1, default: 5, doc: "random starts of the buffered multi-start EM initialization" },
   initIters: { kind: "int", min: 0, default: 15, doc: "EM iterations per start" },
   refineIters: { kind: "int", min: 0, default: 60, doc: "EM iterations refining the best start" },
+  // γ0 = 0.25, α = 0.6 with averaging: lowest worst-case excess NLL in bench/schedule-study.ts
+  // (bench/results/schedule-study.md), 16 schedules × 5 problems × 3 seeds.
   stepScale: { kind: "float", min: 0, minOpen: true, default: 0.25, doc: "ISMM γ0 in γ_n = min(1, γ0·n^(−α))" },
   stepExponent: { kind: "float", min: 0.5, max: 1, minOpen: true, default: 0.6, doc: "ISMM α in γ_n = min(1, γ0·n^(−α)), α ∈ (0.5, 1]" },
   burnIn: { kind: "int", min: 0, default: 0, doc: "ISMM rows averaged exactly (γ = 1/n) before the first M-step" },
-  averageFrom: { kind: "int", min: 0, nullable: true, default: null, doc: "ISMM Polyak averaging of θ over rows n > averageFrom; null = off" },
+  averageFrom: { kind: "int", min: 0, nullable: true, default: 0, doc: "ISMM Polyak averaging of θ over rows n > averageFrom (0 = every row after initialization); null = off" },
   varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (guards variance collapse)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
