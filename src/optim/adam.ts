@@ -7,8 +7,11 @@
  *
  * Where ε goes: **outside** the square root and **after** the bias correction of v (optax
  * `scale_by_adam` with `eps_root = 0`; PyTorch `torch.optim.Adam`). Kingma & Ba's "efficient
- * version" (end of their §2) puts ε̂ before the correction, ε̂ = ε·√(1 − β2^t), which TensorFlow
- * uses; the two differ only when |m̂| is within a few orders of magnitude of ε.
+ * version" (end of their §2) folds the corrections into the step size,
+ * Δ_t = −η·√(1 − β2^t)/(1 − β1^t) · m_t/(√v_t + ε̂), which equals the rule above when
+ * ε̂ = ε·√(1 − β2^t). TensorFlow/Keras use that form with a constant ε̂ = ε, i.e. ε/√(1 − β2^t)
+ * in the rule above (≈ 32·ε at t = 1). The conventions differ only where |g| is within a few
+ * orders of magnitude of ε; a test with |g| = 1e-8 tells them apart.
  *
  * Consequence worth knowing: the first step is Δ_1 = −η·g_1/(|g_1| + ε) ≈ −η·sign(g_1) whatever
  * the scale of g_1 (a test pins this down).
@@ -40,12 +43,12 @@ import {
 } from "./types.js";
 
 /** Options of `adam` (all optional; see the header for defaults). */
-export interface AdamOptions {
+export type AdamOptions = {
   learningRate: number;
   beta1: number;
   beta2: number;
   eps: number;
-}
+};
 
 /** Adam state. */
 export interface AdamState extends OptimizerState {
@@ -73,7 +76,7 @@ export const ADAM_OPTIONS: ConstraintTable = Object.freeze({
  * const state = opt.init(2);
  * const g = new Float64Array([0.5, -2]);
  * opt.update(g, state, new Float64Array(2));
- * Array.from(g); // => [-0.09999998000000399, 0.09999999500000026]  (≈ −η·sign(g))
+ * Array.from(g); // => [-0.09999999800000003, 0.0999999995]  (≈ −η·sign(g))
  */
 export function adam(options: Partial<AdamOptions> = {}): Optimizer<AdamState> {
   const resolved = resolveOptions<AdamOptions>(ADAM_OPTIONS, options, "adam");

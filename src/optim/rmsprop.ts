@@ -39,11 +39,11 @@ import {
 } from "./types.js";
 
 /** Options of `rmsprop` (all optional; see the header for defaults). */
-export interface RmspropOptions {
+export type RmspropOptions = {
   learningRate: number;
   rho: number;
   eps: number;
-}
+};
 
 /** RMSProp state. */
 export interface RmspropState extends OptimizerState {
@@ -68,7 +68,7 @@ export const RMSPROP_OPTIONS: ConstraintTable = Object.freeze({
  * const state = opt.init(1);
  * const g = new Float64Array([0.5]);
  * opt.update(g, state, new Float64Array(1));
- * g[0]; // => -0.09999998000000399  (= −0.01·0.5/(0.1·0.5 + 1e-8))
+ * g[0]; // => -0.09999998000000394  (= −0.01·0.5/(0.1·0.5 + 1e-8))
  */
 export function rmsprop(options: Partial<RmspropOptions> = {}): Optimizer<RmspropState> {
   const resolved = resolveOptions<RmspropOptions>(RMSPROP_OPTIONS, options, "rmsprop");

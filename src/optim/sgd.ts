@@ -12,16 +12,16 @@
  *
  * Options (the table in `SGD_OPTIONS` is the source of truth; a test checks this header against it):
  *
- * | option       | default | range  | meaning                                                   |
- * |--------------|---------|--------|-----------------------------------------------------------|
- * | learningRate | 1e-2    | (0, inf) | η0, the initial (or constant) step size                 |
- * | decay        | 0       | [0, 1] | exponent of the decay n^(−decay); 0 means constant        |
+ * | option       | default | range    | meaning                                               |
+ * |--------------|---------|----------|-------------------------------------------------------|
+ * | learningRate | 1e-2    | (0, inf) | η0, the initial (or constant) step size               |
+ * | decay        | 0       | [0, 1]   | exponent of the decay n^(−decay); 0 means constant    |
  *
  * The default η0 = 1e-2 is a placeholder, not a tuned value: the benchmark grid-searches η0
  * (ALGORITHM.md §4.1). Cost: O(nParams) per step; the state holds only `t`; allocates nothing.
  *
  * @see H. Robbins and S. Monro, "A stochastic approximation method", Ann. Math. Statist. 22(3):400–407, 1951.
- * @see optax `sgd` / `scale_by_schedule` with `polynomial_schedule`, and ALGORITHM.md §4.1 (η_n = η0 n^(−α)).
+ * @see ALGORITHM.md §4.1 (η_n = η0·n^(−α)); optax `sgd` with the schedule `lambda t: η0·(1 + t)^(−decay)`.
  */
 
 import {
@@ -35,10 +35,10 @@ import {
 } from "./types.js";
 
 /** Options of `sgd` (all optional; see the header for defaults). */
-export interface SgdOptions {
+export type SgdOptions = {
   learningRate: number;
   decay: number;
-}
+};
 
 /** SGD state: only the step counter. */
 export interface SgdState extends OptimizerState {
@@ -59,14 +59,17 @@ export const SGD_OPTIONS: ConstraintTable = Object.freeze({
  * const opt = sgd({ learningRate: 0.1, decay: 1 });
  * const state = opt.init(1);
  * const g = new Float64Array([2]);
- * opt.update(g, state, new Float64Array(1)); // g => [-0.2]  (η_1 = 0.1)
+ * opt.update(g, state, new Float64Array(1));
+ * g[0]; // => -0.2  (η_1 = 0.1)
  * g[0] = 2;
- * opt.update(g, state, new Float64Array(1)); // g => [-0.1]  (η_2 = 0.1 / 2)
+ * opt.update(g, state, new Float64Array(1));
+ * g[0]; // => -0.1  (η_2 = 0.1 / 2)
  */
 export function sgd(options: Partial<SgdOptions> = {}): Optimizer<SgdState> {
   const resolved = resolveOptions<SgdOptions>(SGD_OPTIONS, options, "sgd");
   const eta0 = resolved.learningRate;
   const decay = resolved.decay;
+  const negDecay = -decay;
   return {
     name: "sgd",
     options: resolved,
@@ -77,7 +80,11 @@ export function sgd(options: Partial<SgdOptions> = {}): Optimizer<SgdState> {
     update(grad: Float64Array, state: SgdState, theta: Float64Array): void {
       const n = grad.length;
       checkLengths("sgd", n, grad, theta);
-      const eta = decay === 0 ? eta0 : eta0 * Math.pow(state.t + 1, -decay); // η_n, n = t + 1
+      // η_n = η0·n^(−decay), n = t + 1. Written as η0·(1 or n^(−decay)) rather than
+      // `decay === 0 ? eta0 : …`: when several sgd() closures share one optimized `update`, the latter
+      // merges a boxed context value with a computed double and V8 then boxes a double on every call
+      // (caught by test/optim/no-alloc.test.ts).
+      const eta = eta0 * (decay === 0 ? 1 : Math.pow(state.t + 1, negDecay));
       for (let i = 0; i < n; i++) grad[i] = -eta * grad[i];
       state.t += 1;
     },

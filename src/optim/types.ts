@@ -72,7 +72,7 @@ export interface Optimizer<S extends OptimizerState = OptimizerState> {
  * @returns `theta`
  * @throws {InputError} when the lengths differ
  * @example
- * applyUpdate(new Float64Array([1, 2]), new Float64Array([0.5, -1])); // => Float64Array [1.5, 1]
+ * Array.from(applyUpdate(new Float64Array([1, 2]), new Float64Array([0.5, -1]))); // => [1.5, 1]
  */
 export function applyUpdate(theta: Float64Array, delta: Float64Array): Float64Array {
   const n = theta.length;
@@ -136,7 +136,7 @@ export type ConstraintTable = Readonly<Record<string, OptionSpec>>;
 /**
  * A float option. `closed` says which ends of [min, max] are included, as in sklearn `Interval`.
  * @example
- * floatOption(1e-3, { min: 0, closed: "neither", doc: "step size" }); // => accepts (0, inf)
+ * describeRange(floatOption(1e-3, { min: 0, closed: "neither", doc: "step size" })); // => "(0, inf)"
  */
 export function floatOption(
   defaultValue: number,
@@ -291,8 +291,7 @@ function decodeDouble(v: unknown, where: string): number {
  * which JavaScript does not preserve anyway). O(nParams); allocates the result.
  * @throws {InputError} when a field is neither a Float64Array nor a finite number, string or boolean
  * @example
- * stateToJSON({ t: 1, m: new Float64Array([0.1, -0]) });
- * // => { kind: "optimizer-state", version: 1, t: 1, fields: { m: { float64: [0.1, "-0"] } } }
+ * stateToJSON({ t: 1, m: new Float64Array([0.1, -0]) }).fields; // => { m: { float64: [0.1, "-0"] } }
  */
 export function stateToJSON(state: OptimizerState): OptimizerStateJSON {
   const fields: Record<string, Float64ArrayJSON | number | string | boolean> = {};
