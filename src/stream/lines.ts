@@ -1,9 +1,10 @@
 /**
  * Chunked line splitting over a byte or string stream, with constant memory.
  *
- * The reader decodes UTF-8 chunks (a multi-byte character may straddle two chunks) and exposes
- * *blocks* of complete lines. Inside a block the current line is the range `text[start, end)`,
- * so no string is allocated per line; the consumer loop is
+ * The reader splits the byte chunks at their last newline, decodes the complete lines of each
+ * chunk as one UTF-8 string (so a multi-byte character straddling two chunks stays whole) and
+ * exposes these *blocks* of complete lines. Inside a block the current line is the range
+ * `text[start, end)`, so no string is allocated per line; the consumer loop is
  *
  *     while (true) {
  *       while (lines.next()) use(lines.text, lines.start, lines.end, lines.line);
@@ -14,21 +15,21 @@
  * A UTF-8 byte-order mark at the very start is dropped. A final line without a newline is still
  * a line, but a trailing newline does not start an empty last line. Line numbers are 1-based.
  * Memory is one block (about one chunk) plus the partial line carried to the next block; a partial
- * line that grows beyond `maxLineChars` (no newline for that long) is an error rather than
+ * line that grows beyond `maxLineBytes` (no newline for that long) is an error rather than
  * unbounded growth.
  */
 
-import { StringDecoder } from "node:string_decoder";
 import { DataError } from "../core/errors.js";
 
 /** What a Node Readable yields: Buffers, or strings in object / encoding mode. */
 export type Chunk = string | Uint8Array;
 
+const NEWLINE = 10;
 const CR = 13;
 const BOM = 0xfeff;
 
-/** Default cap on one line: 64 Mi characters. */
-export const DEFAULT_MAX_LINE_CHARS = 1 << 26;
+/** Default cap on one line: 64 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 26;
 
 export class LineReader {
   /** Decoded text of the current block; the current line is `text[start, end)`. */
@@ -40,19 +41,19 @@ export class LineReader {
 
   private pos = 0;
   private blockEnd = 0;
-  /** Incomplete last line of the previous chunk(s). */
-  private pending = "";
+  /** Bytes of the incomplete last line of the previous chunk(s). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private bomChecked = false;
   private done = false;
   private closed = false;
   private bytes = 0;
-  private readonly decoder = new StringDecoder("utf8");
   private readonly chunks: AsyncIterator<Chunk>;
 
   constructor(
-    input: AsyncIterable<Chunk>,
+    private readonly input: AsyncIterable<Chunk>,
     private readonly label: string,
-    private readonly maxLineChars: number = DEFAULT_MAX_LINE_CHARS,
+    private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
   ) {
     this.chunks = input[Symbol.asyncIterator]();
   }
@@ -97,31 +98,37 @@ export class LineReader {
       }
       if (result.done === true) {
         this.done = true;
-        const tail = this.stripBom(this.pending + this.decoder.end());
-        this.pending = "";
-        if (tail.length === 0) return false;
-        this.setBlock(tail, tail.length);
+        if (this.pendingBytes === 0) return false;
+        const tail = Buffer.concat(this.pending, this.pendingBytes);
+        this.dropPending();
+        this.setBlock(tail.toString("utf8"));
         return true;
       }
-      const chunk = result.value;
-      let piece: string;
-      if (typeof chunk === "string") {
-        this.bytes += Buffer.byteLength(chunk);
-        piece = chunk;
-      } else {
-        this.bytes += chunk.byteLength;
-        piece = this.decoder.write(chunk as Buffer);
-      }
-      piece = this.stripBom(piece);
-      const nl = piece.lastIndexOf("\n");
+      const bytes = toBuffer(result.value);
+      this.bytes += bytes.length;
+      const nl = bytes.lastIndexOf(NEWLINE);
       if (nl === -1) {
-        this.pending += piece;
-        if (this.pending.length > this.maxLineChars) this.tooLong();
+        // No line ends in this chunk: keep a copy (the producer may reuse its buffer).
+        this.pending.push(Buffer.from(bytes));
+        this.pendingBytes += bytes.length;
+        if (this.pendingBytes > this.maxLineBytes) this.tooLong();
         continue;
       }
-      const blockEnd = this.pending.length + nl + 1;
-      this.setBlock(this.pending + piece, blockEnd);
-      this.pending = piece.slice(nl + 1);
+      // Decoding whole lines at once also keeps multi-byte characters whole (a `\n` byte is never
+      // inside one), and gives a flat string, on which `charCodeAt` is fast.
+      let text: string;
+      if (this.pendingBytes === 0) {
+        text = bytes.toString("utf8", 0, nl + 1);
+      } else {
+        this.pending.push(bytes.subarray(0, nl + 1));
+        text = Buffer.concat(this.pending, this.pendingBytes + nl + 1).toString("utf8");
+        this.dropPending();
+      }
+      if (nl + 1 < bytes.length) {
+        this.pending.push(Buffer.from(bytes.subarray(nl + 1)));
+        this.pendingBytes = bytes.length - nl - 1;
+      }
+      this.setBlock(text);
       return true;
     }
     return false;
@@ -141,34 +148,47 @@ export class LineReader {
     this.closed = true;
     this.done = true;
     this.text = "";
-    this.pending = "";
+    this.dropPending();
     this.pos = 0;
     this.blockEnd = 0;
     const ret = this.chunks.return;
     if (ret !== undefined) {
       ret.call(this.chunks).catch(() => undefined);
     }
+    // An iterator that never started does not run its cleanup on return(): destroy directly.
+    const destroy = (this.input as { destroy?: unknown }).destroy;
+    if (typeof destroy === "function") destroy.call(this.input);
   }
 
-  private setBlock(text: string, blockEnd: number): void {
+  /** Makes `text` (whole lines; the last may lack its newline only at the end) the block. */
+  private setBlock(text: string): void {
     this.text = text;
     this.pos = 0;
-    this.blockEnd = blockEnd;
+    this.blockEnd = text.length;
+    if (!this.bomChecked) {
+      this.bomChecked = true;
+      if (text.charCodeAt(0) === BOM) this.pos = 1;
+    }
   }
 
-  private stripBom(piece: string): string {
-    if (this.bomChecked || piece.length === 0) return piece;
-    this.bomChecked = true;
-    return piece.charCodeAt(0) === BOM ? piece.slice(1) : piece;
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private tooLong(): never {
     this.done = true;
     throw new DataError(
-      `line is longer than ${this.maxLineChars} characters; is this really a line-based text file?`,
+      `line is longer than ${this.maxLineBytes} bytes; is this really a line-based text file?`,
       { file: this.label, line: this.line + 1 },
     );
   }
+}
+
+function toBuffer(chunk: Chunk): Buffer {
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  if (Buffer.isBuffer(chunk)) return chunk;
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** The OS reason of a Node system error (`no such file or directory (ENOENT)`), else its message. */

@@ -10,7 +10,7 @@
  * anything `Number()` would turn into `NaN`. A well-formed literal outside the double range
  * (`1e999`) is rejected as non-finite; one that underflows (`1e-999`) is 0, as in `Number()`.
  *
- * Fast path (Clinger 1990): when the significant digits fit in an integer m < 2^53 and the
+ * Fast path (Clinger 1990): when the digits, read as an integer m, satisfy m < 2^53 and the
  * decimal exponent e satisfies |e| ≤ 22, both m and 10^|e| are exact doubles, so the single
  * IEEE operation m·10^e or m/10^-e is correctly rounded, i.e. bit-identical to `Number()`.
  * Longer mantissas (e.g. the 17 digits of a shortest round-trip double) and larger exponents
@@ -32,100 +32,128 @@ const POW10 = new Float64Array([
   1e18, 1e19, 1e20, 1e21, 1e22,
 ]);
 
-/** While m < this bound, m·10 + 9 < 2^53, so the mantissa accumulator stays an exact integer. */
-const MANTISSA_LIMIT = 900719925474099;
+/** Integers below 2^53 are exact doubles. */
+const TWO_POW_53 = 9007199254740992;
 
 /** Exponent digits beyond this magnitude cannot change the outcome (overflow or underflow). */
 const EXPONENT_CAP = 100000;
 
-function isBlank(c: number): boolean {
-  return c === SPACE || c === TAB;
-}
-
 /**
- * Parses `s[start, end)` as a strict decimal number (grammar above).
- * Returns the value, exactly `Number()` of the trimmed text, or `NaN` when the text is empty,
- * not in the grammar, or overflows to ±Infinity. `NaN` is never a valid result, so it is the
- * "invalid" signal; call `describeInvalidNumber` on the raw text for a message.
+ * Scans one decimal field in place. A CSV row parser keeps one scanner and calls `scan` at the
+ * start of each field: the number is parsed in the same pass that finds the end of the field.
  */
-export function parseDecimal(s: string, start: number, end: number): number {
-  let i = start;
-  let j = end;
-  while (i < j && isBlank(s.charCodeAt(i))) i++;
-  while (j > i && isBlank(s.charCodeAt(j - 1))) j--;
-  if (i === j) return NaN;
+export class DecimalScanner {
+  /**
+   * After `scan`: index of the delimiter (or `limit`) that ends the field, or -1 when the text
+   * from `start` is not a number followed by optional blanks and then the delimiter or `limit`
+   * (the caller must then find the end of the field itself).
+   */
+  stop = -1;
 
-  let negative = false;
-  let c = s.charCodeAt(i);
-  if (c === MINUS || c === PLUS) {
-    negative = c === MINUS;
-    i++;
-  }
-
-  let mantissa = 0;
-  let exp10 = 0;
-  let digits = 0;
-  let exact = true;
-  while (i < j) {
-    const digit = s.charCodeAt(i) - ZERO;
-    if (digit < 0 || digit > 9) break;
-    if (mantissa < MANTISSA_LIMIT) mantissa = mantissa * 10 + digit;
-    else exact = false;
-    digits++;
-    i++;
-  }
-  if (i < j && s.charCodeAt(i) === DOT) {
-    i++;
-    while (i < j) {
-      const digit = s.charCodeAt(i) - ZERO;
-      if (digit < 0 || digit > 9) break;
-      if (mantissa < MANTISSA_LIMIT) {
-        mantissa = mantissa * 10 + digit;
-        exp10--;
-      } else {
-        exact = false;
-      }
-      digits++;
+  /**
+   * Parses the number at `s[start, …)` that ends at the first `delimiter` char code (-1: none)
+   * or at `limit`. Blanks (space, tab unless tab is the delimiter) may surround it. Returns the
+   * value, exactly `Number()` of the trimmed text, or `NaN` when the field is empty, not in the
+   * grammar, or overflows to ±Infinity; `NaN` is never a valid result, so it is the "invalid"
+   * signal (`describeInvalidNumber` on the raw text gives a message).
+   */
+  scan(s: string, start: number, limit: number, delimiter: number): number {
+    this.stop = -1;
+    let i = start;
+    let c = 0;
+    while (i < limit) {
+      c = s.charCodeAt(i);
+      if ((c !== SPACE && c !== TAB) || c === delimiter) break;
       i++;
     }
-  }
-  if (digits === 0) return NaN;
+    const numberStart = i;
+    let negative = false;
+    if (i < limit && (c === MINUS || c === PLUS)) {
+      negative = c === MINUS;
+      i++;
+    }
 
-  if (i < j) {
-    c = s.charCodeAt(i);
-    if (c !== LOWER_E && c !== UPPER_E) return NaN;
-    i++;
-    let expNegative = false;
-    if (i < j) {
-      c = s.charCodeAt(i);
-      if (c === MINUS || c === PLUS) {
-        expNegative = c === MINUS;
+    // Accumulate every digit; `mantissa < 2^53` at the end proves every step was exact, since
+    // rounding is monotone and 2^53 is a double.
+    let mantissa = 0;
+    const intStart = i;
+    while (i < limit) {
+      const digit = s.charCodeAt(i) - ZERO;
+      if (digit < 0 || digit > 9) break;
+      mantissa = mantissa * 10 + digit;
+      i++;
+    }
+    let digits = i - intStart;
+    let exp10 = 0;
+    if (i < limit && s.charCodeAt(i) === DOT) {
+      i++;
+      const fracStart = i;
+      while (i < limit) {
+        const digit = s.charCodeAt(i) - ZERO;
+        if (digit < 0 || digit > 9) break;
+        mantissa = mantissa * 10 + digit;
         i++;
       }
+      exp10 = fracStart - i;
+      digits -= exp10;
     }
-    let exponent = 0;
-    let expDigits = 0;
-    while (i < j) {
-      const digit = s.charCodeAt(i) - ZERO;
-      if (digit < 0 || digit > 9) break;
-      if (exponent < EXPONENT_CAP) exponent = exponent * 10 + digit;
-      expDigits++;
+    if (digits === 0) return NaN;
+
+    if (i < limit) {
+      c = s.charCodeAt(i);
+      if (c === LOWER_E || c === UPPER_E) {
+        i++;
+        let expNegative = false;
+        if (i < limit) {
+          c = s.charCodeAt(i);
+          if (c === MINUS || c === PLUS) {
+            expNegative = c === MINUS;
+            i++;
+          }
+        }
+        let exponent = 0;
+        let expDigits = 0;
+        while (i < limit) {
+          const digit = s.charCodeAt(i) - ZERO;
+          if (digit < 0 || digit > 9) break;
+          if (exponent < EXPONENT_CAP) exponent = exponent * 10 + digit;
+          expDigits++;
+          i++;
+        }
+        if (expDigits === 0) return NaN;
+        exp10 += expNegative ? -exponent : exponent;
+      }
+    }
+    const numberEnd = i;
+    while (i < limit) {
+      c = s.charCodeAt(i);
+      if ((c !== SPACE && c !== TAB) || c === delimiter) break;
       i++;
     }
-    if (expDigits === 0 || i !== j) return NaN;
-    exp10 += expNegative ? -exponent : exponent;
-  }
+    if (i < limit && c !== delimiter) return NaN;
+    this.stop = i;
 
-  let value: number;
-  if (exact && exp10 >= -22 && exp10 <= 22) {
-    value = exp10 >= 0 ? mantissa * POW10[exp10] : mantissa / POW10[-exp10];
-    if (negative) value = -value;
-  } else {
-    // The text is in the grammar, which `Number()` accepts with the same meaning (and it trims
-    // the blanks itself).
-    value = Number(s.slice(start, end));
+    let value: number;
+    if (mantissa < TWO_POW_53 && exp10 >= -22 && exp10 <= 22) {
+      value = exp10 >= 0 ? mantissa * POW10[exp10] : mantissa / POW10[-exp10];
+      if (negative) value = -value;
+    } else {
+      // The text is in the grammar, which `Number()` accepts with the same meaning.
+      value = Number(s.slice(numberStart, numberEnd));
+    }
+    return Number.isFinite(value) ? value : NaN;
   }
-  return Number.isFinite(value) ? value : NaN;
+}
+
+const sharedScanner = new DecimalScanner();
+
+/**
+ * Parses `s[start, end)` as a strict decimal number (grammar above, blanks allowed around it).
+ * Returns the value, exactly `Number()` of the trimmed text, or `NaN` when the text is empty,
+ * not in the grammar, or overflows to ±Infinity.
+ */
+export function parseDecimal(s: string, start: number, end: number): number {
+  return sharedScanner.scan(s, start, end, -1);
 }
 
 /** `parseDecimal` over a whole string. */
@@ -137,6 +165,12 @@ const NON_FINITE_WORD = /^[+-]?(nan|inf|infinity)$/i;
 const MISSING_WORD = /^(na|n\/a|null|none|nil)$/i;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const MAX_SHOWN_CHARS = 40;
+
+/** `s` with control characters (line breaks, tabs...) escaped as in JSON, so a message stays one line. */
+export function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
 
 /** `"text"` with JSON escapes, cut to 40 characters. */
 export function quoteValue(raw: string): string {
