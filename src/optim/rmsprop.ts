@@ -16,7 +16,7 @@
  *
  * | option       | default | range    | meaning                                      |
  * |--------------|---------|----------|----------------------------------------------|
- * | learningRate | 1e-2    | (0, inf) | η, the step size (PyTorch's default)         |
+ * | learningRate | 1e-3    | (0, inf) | η, the step size (measured; PyTorch uses 1e-2)|
  * | rho          | 0.99    | [0, 1)   | ρ, decay of the running mean of g²           |
  * | eps          | 1e-8    | (0, inf) | ε, added to √v (outside the square root)     |
  *
@@ -54,7 +54,7 @@ export interface RmspropState extends OptimizerState {
 
 /** Constraint table of `rmsprop` (defaults and ranges). */
 export const RMSPROP_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-2, { min: 0, closed: "neither", doc: "η, the step size" }),
+  learningRate: floatOption(1e-3, { min: 0, closed: "neither", doc: "η, the step size" }),
   rho: floatOption(0.99, { min: 0, max: 1, closed: "left", doc: "ρ, decay of the running mean of g²" }),
   eps: floatOption(1e-8, { min: 0, closed: "neither", doc: "ε, added to √v (outside the square root)" }),
 });

@@ -87,7 +87,7 @@ describe("RMSProp", () => {
   // but fl(0.99) differs from 0.99 by ≤ 5.6e-17, i.e. ≤ 5.6e-15 relative in 1 − ρ and so in v2,
   // ≤ 2.8e-15 after the root: rtol 1e-14 still holds.
   it("ε outside √v, no bias correction (PyTorch): first two steps match hand-derived values", () => {
-    const opt = rmsprop(); // η = 1e-2, ρ = 0.99, ε = 1e-8
+    const opt = rmsprop({ learningRate: 1e-2 }); // η = 1e-2, ρ = 0.99, ε = 1e-8
     const state = opt.init(4);
 
     // Step 1: v1 = 0.01·g², √v1 = 0.1·|g|, Δ1 = −η·g/(0.1|g| + ε) (≈ 10·η·sign(g): no bias correction)
