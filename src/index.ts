@@ -46,3 +46,13 @@ export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.
 
 export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./stream/synthetic.js";
 export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";
+
+export { openTable, inferFormat, readAll } from "./stream/table-reader.js";
+export type { TableReader, TableReaderOptions, TableFormat, RowBatch, TableData } from "./stream/table-reader.js";
+export { RegressionMetrics } from "./evaluate/metrics.js";
+export type { MetricsSummary } from "./evaluate/metrics.js";
+
+export { rowNllGrad, sampleFromModel } from "./model/gradient.js";
+export { tuneLearningRate, DEFAULT_LR_GRID } from "./learners/lr-grid.js";
+export type { GradientMethod, GridRow, GridResult, TuneLearningRateOptions } from "./learners/lr-grid.js";
+export { makeOptimizer, OPTIMIZER_DEFAULTS } from "./optim/index.js";

@@ -1,0 +1,255 @@
+/**
+ * `ismm fit`: stream a CSV/NDJSON table into a MoeRegressor, epoch by epoch, with optional
+ * checkpoints and resume, then write the model atomically.
+ */
+import { stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
+import { DataError, MoeRegressor, openTable, type TableFormat, type TableReader } from "../index.js";
+import { ESTIMATOR_FLAGS, estimatorOptions, type Flags, type FlagSpec } from "./args.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { fingerprintDifference, readCheckpoint, writeCheckpoint, type CheckpointProgress, type Fingerprint } from "./checkpoint.js";
+import type { Command } from "./command.js";
+import { fmtInt, fmtNum, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
+import { resolveFormat, sourceLabel } from "./data.js";
+import { UsageError, withSource } from "./errors.js";
+import { Progress } from "./progress.js";
+import { train } from "./train.js";
+import { packageVersion } from "./version.js";
+
+/** Rows per reader batch. Fixed: checkpoints record batch start lines, so resume needs the same. */
+export const READ_BATCH_ROWS = 1024;
+const DEFAULT_CHECKPOINT_EVERY = 10000;
+
+export const DATA_FLAGS: readonly FlagSpec[] = [
+  { name: "format", kind: "string", value: "csv|ndjson", doc: "data format (default: from the extension: .ndjson/.jsonl → ndjson, else csv; stdin: csv)" },
+  { name: "skip-invalid", kind: "boolean", doc: "skip rows with a missing, empty, NaN/Infinity or non-numeric cell, or the wrong number of fields, and report how many (default: such a row is an error)" },
+];
+
+const FIT_FLAGS: readonly FlagSpec[] = [
+  { name: "target", short: "t", kind: "list", value: "col", doc: "response column; repeat for several targets (q > 1)" },
+  { name: "features", kind: "list", value: "c1,c2,...", doc: "comma-separated feature columns (default: every column except the targets)" },
+  { name: "out", short: "o", kind: "string", value: "model.json", doc: "where to write the model (written atomically: a failed fit leaves no file)" },
+  { name: "epochs", kind: "string", value: "E", doc: "passes over the data, each re-reading the file (default 1; stdin allows only 1)" },
+];
+
+const CHECKPOINT_FLAGS: readonly FlagSpec[] = [
+  { name: "checkpoint", kind: "string", value: "file", doc: "write the full fit state to this file every --checkpoint-every rows (atomically)" },
+  { name: "checkpoint-every", kind: "string", value: "rows", doc: `rows learned between checkpoints (default ${DEFAULT_CHECKPOINT_EVERY})` },
+  { name: "resume", kind: "string", value: "file", doc: "continue from a checkpoint; pass the same data and options as the interrupted run" },
+];
+
+/** Splits repeated/comma-separated column lists; UsageError on empty names. */
+export function columnList(values: readonly string[], flag: string, command: string): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    for (const name of v.split(",")) {
+      const t = name.trim();
+      if (t.length === 0) throw new UsageError(`--${flag} has an empty column name in ${JSON.stringify(v)}`, command);
+      out.push(t);
+    }
+  }
+  const seen = new Set<string>();
+  for (const c of out) {
+    if (seen.has(c)) throw new UsageError(`--${flag} lists column '${c}' twice`, command);
+    seen.add(c);
+  }
+  return out;
+}
+
+/** The single positional data argument. */
+export function dataArgument(flags: Flags, command: string): string {
+  const pos = flags.parsed.positionals;
+  if (pos.length === 0) throw new UsageError(`${command} needs a data file (a path, or - for stdin)`, command);
+  if (pos.length > 1) throw new UsageError(`${command} takes one data file, got ${pos.length}: ${pos.map((p) => JSON.stringify(p)).join(" ")}`, command);
+  return pos[0];
+}
+
+export function formatFlag(flags: Flags): TableFormat | undefined {
+  return flags.choice("format", ["csv", "ndjson"] as const);
+}
+
+/** A path that exists but is neither a regular file nor a directory (a pipe, a device). */
+async function isOneShot(path: string): Promise<boolean> {
+  try {
+    const s = await stat(path);
+    return !s.isFile() && !s.isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function dataSize(source: string): Promise<number | null> {
+  if (source === "-") return null;
+  try {
+    const s = await stat(source);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+async function run(flags: Flags, ctx: Ctx): Promise<number> {
+  const t0 = performance.now();
+  const cmd = "fit";
+  const source = dataArgument(flags, cmd);
+  const targets = columnList(flags.list("target"), "target", cmd);
+  if (targets.length === 0) throw new UsageError("fit needs at least one --target column", cmd);
+  const featureFlag = flags.has("features") ? columnList(flags.list("features"), "features", cmd) : undefined;
+  if (featureFlag !== undefined && featureFlag.length === 0) throw new UsageError("--features needs at least one column", cmd);
+  const both = featureFlag?.find((f) => targets.includes(f));
+  if (both !== undefined) throw new UsageError(`column '${both}' is both a --target and in --features`, cmd);
+  const out = flags.str("out");
+  if (out === undefined) throw new UsageError("fit needs --out <model.json>", cmd);
+  const format = resolveFormat(source, formatFlag(flags));
+  const skipInvalid = flags.bool("skip-invalid");
+  let epochs = flags.int("epochs", 1, 1);
+  const ckPath = flags.str("checkpoint");
+  if (flags.has("checkpoint-every") && ckPath === undefined) throw new UsageError("--checkpoint-every needs --checkpoint <file>", cmd);
+  const ckEvery = flags.int("checkpoint-every", DEFAULT_CHECKPOINT_EVERY, 1);
+  const resumePath = flags.str("resume");
+  if (epochs > 1 && (source === "-" || (await isOneShot(source)))) {
+    const what = source === "-" ? "stdin" : `'${source}' is not a regular file and`;
+    throw new UsageError(`--epochs ${epochs} needs a file: ${what} can be read only once (save the data to a file, or use --epochs 1)`, cmd);
+  }
+
+  const options = estimatorOptions(flags);
+  let model = new MoeRegressor(options);
+  if (model.options.method === "em") {
+    ctx.warn("--method em is batch EM: it keeps every row in memory (memory grows with the data, unlike the streaming methods)");
+    if (epochs > 1) {
+      ctx.warn(`batch EM iterates to convergence on the stored rows; --epochs ${epochs} is ignored (one pass)`);
+      epochs = 1;
+    }
+  }
+  const runOptions: Record<string, unknown> = { ...model.options, targets, features: featureFlag ?? null, epochs, format, skipInvalid };
+  ctx.detail(`ismm ${packageVersion()}, node ${process.version}`);
+  ctx.detail(`options: ${JSON.stringify(runOptions)}`);
+
+  let start: { epoch: number; rows: number; line: number; rowsTotal: number; skippedBefore: number } | undefined;
+  let saved: Fingerprint | undefined;
+  let resumeNote: string | undefined;
+  if (resumePath !== undefined) {
+    const ck = await readCheckpoint(resumePath);
+    saved = ck.fingerprint;
+    model = ck.model;
+    const p = ck.progress;
+    start = { epoch: Math.max(1, p.epoch), rows: p.rows, line: p.line, rowsTotal: p.rowsTotal, skippedBefore: p.skippedBefore };
+    resumeNote = `ismm: resuming from ${resumePath}: epoch ${p.epoch}/${p.epochs}, ${fmtInt(p.rows)} rows of the epoch done (${fmtInt(p.rowsTotal)} rows learned)`;
+  }
+
+  const size = await dataSize(source);
+  const absSource = source === "-" ? "-" : resolvePath(source);
+  let fingerprint: Fingerprint | undefined;
+  const label = sourceLabel(source);
+  const open = (): Promise<TableReader> =>
+    openTable({ source, format, targets, features: featureFlag, skipInvalid, batchRows: READ_BATCH_ROWS });
+  const onOpen = (reader: TableReader, epoch: number): void => {
+    if (fingerprint !== undefined) return;
+    fingerprint = {
+      run: { ...runOptions, features: [...reader.featureNames] },
+      data: { source: absSource, size, header: [...reader.header] },
+    };
+    if (saved !== undefined) {
+      const diff = fingerprintDifference(saved, fingerprint);
+      if (diff !== null) {
+        const msg = `cannot resume from '${resumePath}': ${diff.message}; rerun with the data and options of the interrupted fit`;
+        if (diff.kind === "option") throw new UsageError(msg, cmd);
+        throw new DataError(msg, { file: label });
+      }
+      ctx.info(resumeNote as string);
+    }
+    ctx.detail(`data ${label} (${format}${size !== null ? `, ${fmtInt(size)} bytes` : ""}): targets ${reader.targetNames.join(", ")}; ${reader.featureNames.length} features ${reader.featureNames.join(", ")}; epoch ${epoch}`);
+  };
+
+  // Test hook: SIGKILL ourselves right after the n-th checkpoint (crash-safety tests).
+  const killAfter = Number(process.env.ISMM_TEST_KILL_AFTER_CHECKPOINT ?? "0");
+  let written = 0;
+  const checkpoint =
+    ckPath === undefined
+      ? undefined
+      : {
+          every: ckEvery,
+          write: async (progress: CheckpointProgress): Promise<void> => {
+            await writeCheckpoint(ckPath, fingerprint as Fingerprint, progress, model);
+            written++;
+            if (killAfter > 0 && written >= killAfter) process.kill(process.pid, "SIGKILL");
+          },
+        };
+
+  model.meta = {
+    tool: "ismm",
+    command: "fit",
+    source,
+    format,
+    targets,
+    features: featureFlag ?? null,
+    epochs,
+    skipInvalid,
+  };
+  const progress = new Progress(ctx.progress, ctx.tty, "fit");
+  const tTrain = performance.now();
+  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen });
+  progress.done({ rows: result.rowsTotal, fraction: 1, loss: model.progressiveNll });
+  const trainMs = performance.now() - tTrain;
+  try {
+    model.finish();
+  } catch (err) {
+    throw withSource(err, label);
+  }
+  const fp = fingerprint as Fingerprint;
+  const o = model.options;
+  const d = (fp.run.features as string[]).length;
+  const initRows = o.initRows ?? Math.max(1000, 5 * o.nExperts * (d + 1));
+  ctx.detail(
+    `initialization: scaling and θ0 from the first ${fmtInt(Math.min(initRows, result.rowsPerEpoch))} rows (multi-start EM: ${o.initStarts} starts × ${o.initIters} iterations, then ${o.refineIters} refining)`,
+  );
+  model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
+  await writeFileAtomic(out, JSON.stringify(model.toJSON()) + "\n");
+
+  if (result.skipped.count > 0) {
+    ctx.info(
+      `ismm: skipped ${fmtInt(result.skipped.count)} invalid row${result.skipped.count === 1 ? "" : "s"} of ${label}${epochs > 1 ? " per epoch" : ""} (first: ${result.skipped.firstReasons[0]})`,
+    );
+  }
+  const loss = model.progressiveNll;
+  ctx.out(
+    `ismm fit: ${model.options.method}, K = ${model.options.nExperts}, ${fmtInt(result.rowsPerEpoch)} rows × ${epochs} epoch${epochs === 1 ? "" : "s"} in ${fmtSeconds(trainMs)}` +
+      `${Number.isFinite(loss) ? `; progressive NLL ${fmtNum(loss)}` : ""}; seed ${model.options.seed}; model written to ${out}`,
+  );
+  ctx.detail(`rows/s ${fmtInt(result.rowsTotal / Math.max(trainMs / 1000, 1e-9))}; total time ${fmtSeconds(performance.now() - t0)}`);
+  ctx.detail(`peak RSS ${peakRssMiB().toFixed(1)} MiB`);
+  return 0;
+}
+
+export const fitCommand: Command = {
+  name: "fit",
+  summary: "fit a mixture of experts to a data stream (CSV/NDJSON file or stdin)",
+  usage: [
+    "fit <data> --target <col> [--target <col2> ...] [--features <c1,c2,...>] --out <model.json> [options]",
+  ],
+  description: [
+    "Reads <data> (a path, or - for stdin) as a stream: rows are parsed in batches and learned as they",
+    "arrive, so memory does not grow with the number of rows. Input and target scaling (mean/sd) and",
+    "the initial parameters come from the first --init-rows rows (a bounded buffer; a multi-start EM",
+    "initialization), then each row updates the model once (ISMM by default). Every --epochs pass",
+    "re-reads the file. --method em is batch EM: it stores the rows (a warning says so).",
+    "",
+    "Checkpoints hold the whole state (model, RNG, position in the data, a fingerprint of options and",
+    "data) and are written atomically, so the last one survives a crash or kill -9. Resume with the",
+    "same command plus --resume <file>: the result equals an uninterrupted run.",
+  ].join("\n"),
+  flags: [
+    ["Data and output", [...FIT_FLAGS, ...DATA_FLAGS]],
+    ["Checkpoints", CHECKPOINT_FLAGS],
+    ["Estimator options (the MoeRegressor options table)", ESTIMATOR_FLAGS],
+  ],
+  examples: [
+    ["ismm fit data.csv --target y --out model.json", "ISMM with K = 2 experts on every other column"],
+    ["ismm fit data.csv -t y --features x1,x2 --experts 3 --epochs 5 --seed 7 -o model.json", "3 experts, 5 passes"],
+    ["ismm simulate --rows 100000 | ismm fit - --target y --out model.json", "stream from stdin"],
+    ["ismm fit big.csv -t y -o m.json --checkpoint ck.json --checkpoint-every 50000", "checkpoint every 50,000 rows"],
+    ["ismm fit big.csv -t y -o m.json --checkpoint ck.json --checkpoint-every 50000 --resume ck.json", "resume after a crash"],
+    ["ismm fit data.ndjson -t y1 -t y2 --method adam --lr 0.01 -o m.json", "two targets, an Adam baseline"],
+  ],
+  run,
+};
