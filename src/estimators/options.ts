@@ -28,6 +28,8 @@ export const OPTION_TABLE = {
   stepExponent: { kind: "float", min: 0.5, max: 1, minOpen: true, default: 0.6, doc: "ISMM α in γ_n = min(1, γ0·n^(−α)), α ∈ (0.5, 1]" },
   burnIn: { kind: "int", min: 0, default: 0, doc: "ISMM rows averaged exactly (γ = 1/n) before the first M-step" },
   averageFrom: { kind: "int", min: 0, nullable: true, default: 0, doc: "ISMM Polyak averaging of θ over rows n > averageFrom (0 = every row after initialization); null = off" },
+  solver: { kind: "enum", values: ["fast", "exact"], default: "fast", doc: "ISMM M-step: O(K·p²) Sherman–Morrison updates (fast) or Cholesky from s every row, O(K·p³) (exact)" },
+  refactorEvery: { kind: "int", min: 1, default: 1000, doc: "ISMM fast solver: rows between exact refactorizations of the maintained inverses" },
   varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (guards variance collapse)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
@@ -52,6 +54,8 @@ export interface ResolvedOptions {
   readonly stepExponent: number;
   readonly burnIn: number;
   readonly averageFrom: number | null;
+  readonly solver: "fast" | "exact";
+  readonly refactorEvery: number;
   readonly varianceFloor: number;
   readonly learningRate: number | null;
   readonly batchSize: number;
