@@ -58,4 +58,7 @@ export type { GradientMethod, GridRow, GridResult, TuneLearningRateOptions } fro
 export { makeOptimizer, OPTIMIZER_DEFAULTS } from "./optim/index.js";
 export { parameterError, alignParameters, minCostAssignment } from "./evaluate/param-error.js";
 export type { ParameterErrorResult } from "./evaluate/param-error.js";
-export { moeFastSurrogate } from "./surrogate/moe-fast.js";
+export { moeFastSurrogate, DEFAULT_REFACTOR_EVERY } from "./surrogate/moe-fast.js";
+export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
+export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
+export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";

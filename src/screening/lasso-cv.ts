@@ -2,7 +2,8 @@
  * K-fold cross-validation of the Lasso path and Lasso-based feature screening.
  *
  * Protocol (cv.glmnet with `type.measure = "mse"`, `grouped = TRUE`):
- * 1. The λ grid is built once from the full data (`λ_max` of all n rows) and shared by every fold.
+ * 1. The λ grid is built once from the full data (`λ_max` of all n rows; truncated where the full-data
+ *    path stops early) and shared by every fold (fold paths never stop early).
  * 2. Fold f ∈ {0..K−1} is held out, the path is fitted on the other rows (standardisation, if on,
  *    uses the training rows only) and the held-out mean squared error `e_f(λ)` is recorded.
  * 3. With fold sizes `n_f`, the CV curve and its standard error are
@@ -90,7 +91,7 @@ export function lassoCv(X: Float64Array, y: Float64Array, opts: LassoCvOptions =
   if (opts.foldId !== undefined) {
     foldId = Int32Array.from(opts.foldId);
     if (foldId.length !== n) throw new InputError(`lassoCv requires foldId of length ${n}, got ${foldId.length}`);
-    K = Math.max(...foldId) + 1;
+    K = foldId.reduce((m, f) => Math.max(m, f), -1) + 1;
     const sizes = new Int32Array(Math.max(K, 0));
     for (const f of foldId) {
       if (!Number.isInteger(f) || f < 0) throw new InputError(`lassoCv requires foldId values that are ints >= 0, got ${f}`);
@@ -110,7 +111,7 @@ export function lassoCv(X: Float64Array, y: Float64Array, opts: LassoCvOptions =
     const te: number[] = [];
     for (let i = 0; i < n; i++) (foldId[i] === f ? te : tr).push(i);
     size[f] = te.length;
-    const fit = lassoPath(rowsOf(X, d, tr), Float64Array.from(tr, (i) => y[i]), { ...opts, lambdas });
+    const fit = lassoPath(rowsOf(X, d, tr), Float64Array.from(tr, (i) => y[i]), { ...opts, lambdas, earlyStop: false });
     const Xte = rowsOf(X, d, te);
     for (let k = 0; k < L; k++) {
       const pred = lassoPredict(fit, k, Xte);

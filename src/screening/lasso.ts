@@ -14,26 +14,37 @@
  * Coefficients are reported on the original scale: `β_j = b_j / s_j`, `β₀ = ȳ − Σ_j x̄_j β_j`.
  * With `standardize: false`, `s_j = 1` and this is glmnet's `standardize=FALSE, intercept=TRUE`.
  *
- * **Coordinate update ("naive" updates, glmnet's `type.gaussian = "naive"`).** Keep the residual
- * `r = ỹ − X̃ b` (ỹ = y − ȳ). With `v_j = x̃_jᵀx̃_j / n`, the exact minimiser of F over b_j alone is
+ * **Coordinate update.** Keep the residual `r = ỹ − X̃ b` (ỹ = y − ȳ). With `v_j = x̃_jᵀx̃_j / n`,
+ * the exact minimiser of F over b_j alone is
  *
  * ```
- * g_j = x̃_jᵀ r / n + v_j b_j,      b_j ← S(g_j, λ) / v_j,      S(z, λ) = sign(z)·max(|z| − λ, 0),
+ * g_j = x̃_jᵀ r / n + v_j b_j,      b_j ← S(g_j, λ) / v_j,      S(z, λ) = sign(z)·max(|z| − λ, 0).
  * ```
  *
- * followed by `r ← r − x̃_j (b_j^new − b_j^old)`. Each update costs O(n). Naive updates were chosen over
- * covariance updates because they need no d × d Gram matrix (the maize screen has d = 4173 ≫ n).
+ * Two ways of getting `x̃_jᵀ r / n` are mixed (a hybrid of glmnet's two `type.gaussian` modes):
+ * - *inactive (KKT) sweeps* use **naive updates**: the residual is kept, the inner product costs O(n) and a
+ *   change is applied as `r ← r − x̃_j Δb_j` (O(n)); no d × d matrix is ever formed (maize: d = 4173);
+ * - *active-set sweeps* use **covariance updates**: `c_a = x̃_aᵀr/n` is kept for a ∈ A only and a
+ *   change of b_j is applied as `c_a ← c_a − G_aj Δb_j` with Gram columns `G_·j = X̃ᵀx̃_j / n`
+ *   computed once per variable that ever becomes active (cached for the whole path), so a sweep costs
+ *   O(|A|²) instead of O(n|A|). Collinear designs (crime) need thousands of active sweeps at small λ,
+ *   which is where this matters. `r` is brought up to date once at the end of the phase.
+ *
  * A constant column (`v_j = 0`) keeps `b_j = 0`.
  *
  * **λ grid.** `λ_max = max_j |x̃_jᵀ(y − ȳ)| / n` is the smallest λ with solution b = 0;
- * the default grid is `λ_k = λ_max · ratio^{k/(nλ−1)}`, k = 0..nλ−1 (log-spaced, ratio = 1e-3, nλ = 100).
- * Each λ is warm-started from the previous solution.
+ * the default grid is `λ_k = λ_max · ratio^{k/(nλ−1)}`, k = 0..nλ−1 (log-spaced, nλ = 100,
+ * ratio = 1e-3, or 1e-2 when n < d).
+ * Each λ is warm-started from the previous solution. On a generated grid the path stops early
+ * (glmnet's rule, see `earlyStop`) once further λ barely improve the fit or the fit interpolates,
+ * which saves the slow, useless tail when d ≫ n (maize) or the design is collinear (crime).
  *
- * **Active-set convergence.** One sweep over all d coordinates; then sweeps over the active set
- * {j : b_j ≠ 0} until the largest change `Δ = max_j √v_j |Δb_j|` (the change of a coefficient on the
- * standardised scale, i.e. the largest change of a fitted-value column in RMS units) is ≤ `tol · s_y`,
- * `s_y = ‖ỹ‖/√n`; then a full sweep again. The λ is done when a full sweep changes nothing by more
- * than the threshold (so no coordinate outside the active set wants to enter).
+ * **Active-set convergence.** For each λ: sweep the active set {j : b_j ≠ 0} until the largest
+ * change `Δ = max_j √v_j |Δb_j|` (the change of a coefficient on the standardised scale, i.e. of a
+ * fitted-value column in RMS units) is ≤ `tol · s_y`, `s_y = ‖ỹ‖/√n`; then one sweep over the
+ * inactive columns, which is the KKT check `|x̃_jᵀr|/n ≤ λ` (violators enter). The λ is done when
+ * that sweep lets nothing in with a change above the threshold; otherwise the active phase repeats.
+ * `sweeps` counts active sweeps plus inactive sweeps.
  */
 
 import { InputError, OptionError } from "../core/errors.js";
@@ -45,12 +56,24 @@ export interface LassoOptions {
   readonly lambdas?: ArrayLike<number>;
   /** Number of grid points. @default 100 */
   readonly nLambda?: number;
-  /** Smallest λ as a fraction of λ_max, in (0, 1). @default 1e-3 */
+  /**
+   * Smallest λ as a fraction of λ_max, in (0, 1).
+   * @default 1e-3 when n ≥ d; 1e-2 when n < d (as glmnet, whose defaults are 1e-4 / 1e-2: near the
+   * interpolation regime small λ are slow to solve and never chosen by CV)
+   */
   readonly lambdaMinRatio?: number;
   /** Scale columns to unit population sd before fitting (glmnet default). @default true */
   readonly standardize?: boolean;
-  /** Relative tolerance on the largest standardised coefficient change per sweep. @default 1e-10 */
+  /** Relative tolerance on the largest standardised coefficient change per sweep
+   * (`max_j √v_j |Δb_j| ≤ tol · s_y`; glmnet's `thresh` is on the square of this). @default 1e-7 */
   readonly tol?: number;
+  /**
+   * Stop the path early, as glmnet does for its own grid, once at least 5 λ are fitted and the
+   * fraction of variance explained R² = 1 − ‖r‖²/‖ỹ‖² exceeds 0.999 or grew by less than 1e-5·R²
+   * since the previous λ. The returned path is then shorter than the grid.
+   * @default true when the grid is generated, false when `lambdas` is given
+   */
+  readonly earlyStop?: boolean;
   /** Maximum number of coordinate sweeps per λ (full and active). @default 100000 */
   readonly maxSweeps?: number;
 }
@@ -87,6 +110,11 @@ interface Design {
   readonly yc: Float64Array;
 }
 
+function isConstantColumn(X: Float64Array, n: number, d: number, j: number): boolean {
+  for (let i = 1; i < n; i++) if (X[i * d + j] !== X[j]) return false;
+  return true;
+}
+
 function prepare(X: Float64Array, y: Float64Array, n: number, d: number, standardize: boolean): Design {
   const mean = new Float64Array(d);
   const scale = new Float64Array(d).fill(1);
@@ -95,6 +123,10 @@ function prepare(X: Float64Array, y: Float64Array, n: number, d: number, standar
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
   for (let j = 0; j < d; j++) {
+    if (isConstantColumn(X, n, d, j)) {
+      mean[j] = X[j]; // exact: no rounding noise survives centring, so v_j = 0 and b_j stays 0
+      continue;
+    }
     let ss = 0;
     for (let i = 0; i < n; i++) {
       const c = X[i * d + j] - mean[j];
@@ -134,10 +166,10 @@ function checkXy(X: Float64Array, y: Float64Array, fn: string): { n: number; d: 
 }
 
 /** Validates the λ options; returns the grid (or null to build it from λ_max). */
-function checkOptions(o: LassoOptions): { grid: Float64Array | null; nLambda: number; ratio: number; tol: number; maxSweeps: number } {
+function checkOptions(o: LassoOptions, n: number, d: number): { grid: Float64Array | null; nLambda: number; ratio: number; tol: number; maxSweeps: number } {
   const nLambda = o.nLambda ?? 100;
-  const ratio = o.lambdaMinRatio ?? 1e-3;
-  const tol = o.tol ?? 1e-10;
+  const ratio = o.lambdaMinRatio ?? (n >= d ? 1e-3 : 1e-2);
+  const tol = o.tol ?? 1e-7;
   const maxSweeps = o.maxSweeps ?? 100000;
   if (!Number.isInteger(nLambda) || nLambda < 1) throw new OptionError(`The 'nLambda' option of lassoPath must be an int in the range [1, inf). Got ${nLambda} instead`);
   if (!(ratio > 0 && ratio < 1)) throw new OptionError(`The 'lambdaMinRatio' option of lassoPath must be a float in the range (0, 1). Got ${ratio} instead`);
@@ -154,6 +186,33 @@ function checkOptions(o: LassoOptions): { grid: Float64Array | null; nLambda: nu
     }
   }
   return { grid, nLambda, ratio, tol, maxSweeps };
+}
+
+/** Soft-thresholding `S(z, λ) = sign(z)·max(|z| − λ, 0)`. */
+function soft(z: number, lambda: number): number {
+  return z > lambda ? z - lambda : z < -lambda ? z + lambda : 0;
+}
+
+/** Lazily computed, cached columns of the scaled Gram matrix `G_jk = x̃_jᵀx̃_k / n` (O(nd) each). */
+class GramCache {
+  private readonly cols = new Map<number, Float64Array>();
+  constructor(private readonly xt: Float64Array, private readonly n: number, private readonly d: number) {}
+  column(k: number): Float64Array {
+    let col = this.cols.get(k);
+    if (col === undefined) {
+      const { xt, n, d } = this;
+      col = new Float64Array(d);
+      const ok = k * n;
+      for (let j = 0; j < d; j++) {
+        const oj = j * n;
+        let s = 0;
+        for (let i = 0; i < n; i++) s += xt[oj + i] * xt[ok + i];
+        col[j] = s / n;
+      }
+      this.cols.set(k, col);
+    }
+    return col;
+  }
 }
 
 /** `λ_max = max_j |x̃_jᵀ(y − ȳ)| / n` on the working (centred, optionally scaled) design. */
@@ -193,7 +252,7 @@ export function lambdaGrid(lambdaMax: number, nLambda = 100, lambdaMinRatio = 1e
  */
 export function lassoPath(X: Float64Array, y: Float64Array, opts: LassoOptions = {}): LassoPath {
   const { n, d } = checkXy(X, y, "lassoPath");
-  const o = checkOptions(opts);
+  const o = checkOptions(opts, n, d);
   const D = prepare(X, y, n, d, opts.standardize ?? true);
   const lambdaMax = lambdaMaxOf(D, n, d);
   let lambdas = o.grid;
@@ -206,36 +265,93 @@ export function lassoPath(X: Float64Array, y: Float64Array, opts: LassoOptions =
   const intercept = new Float64Array(L);
   const sweeps = new Int32Array(L);
   const converged = new Uint8Array(L);
+  const earlyStop = opts.earlyStop ?? o.grid === null;
+  let fitted = L;
+  let r2Prev = 0;
 
   const b = new Float64Array(d);
   const r = Float64Array.from(D.yc);
   let sy = 0;
   for (let i = 0; i < n; i++) sy += r[i] * r[i];
   const thr = o.tol * Math.sqrt(sy / n);
-  const active: number[] = [];
-  const all = Array.from({ length: d }, (_, j) => j);
+  const gram = new GramCache(D.xt, n, d);
 
-  /** One cyclic sweep over `idx`; returns the largest √v_j |Δb_j|. */
-  const sweep = (idx: readonly number[], lambda: number): number => {
+  /**
+   * Naive sweep over the inactive columns (b_j = 0), O(n) per column: this is the KKT check
+   * `|x̃_jᵀr/n| ≤ λ`, and a violator enters at once. Returns the largest √v_j |Δb_j|.
+   */
+  const inactiveSweep = (lambda: number): number => {
     let maxDelta = 0;
-    for (const j of idx) {
+    for (let j = 0; j < d; j++) {
       const vj = D.v[j];
-      if (vj === 0) continue;
-      const o2 = j * n;
+      if (vj === 0 || b[j] !== 0) continue;
+      const off = j * n;
       let g = 0;
-      for (let i = 0; i < n; i++) g += D.xt[o2 + i] * r[i];
-      const old = b[j];
-      g = g / n + vj * old;
-      const a = Math.abs(g) - lambda;
-      const nb = a > 0 ? (Math.sign(g) * a) / vj : 0;
-      if (nb !== old) {
-        const diff = nb - old;
+      for (let i = 0; i < n; i++) g += D.xt[off + i] * r[i];
+      const nb = soft(g / n, lambda) / vj;
+      if (nb !== 0) {
         b[j] = nb;
-        for (let i = 0; i < n; i++) r[i] -= diff * D.xt[o2 + i];
-        maxDelta = Math.max(maxDelta, Math.sqrt(vj) * Math.abs(diff));
+        for (let i = 0; i < n; i++) r[i] -= nb * D.xt[off + i];
+        maxDelta = Math.max(maxDelta, Math.sqrt(vj) * Math.abs(nb));
       }
     }
     return maxDelta;
+  };
+
+  /**
+   * Covariance-update sweeps over the active set A = {j : b_j ≠ 0} until the largest change is
+   * ≤ thr or the budget is used; O(|A|²) per sweep. Keeps c_a = x̃_aᵀr/n for a ∈ A, updated with the
+   * dense block G_AA of the Gram matrix; brings r up to date once at the end.
+   */
+  const activePhase = (lambda: number, budget: number): { used: number; converged: boolean } => {
+    const A: number[] = [];
+    for (let j = 0; j < d; j++) if (b[j] !== 0) A.push(j);
+    const m = A.length;
+    if (m === 0) return { used: 0, converged: true };
+    const G = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) {
+      const col = gram.column(A[a]);
+      for (let t = 0; t < m; t++) G[a * m + t] = col[A[t]];
+    }
+    const c = new Float64Array(m);
+    const start = new Float64Array(m);
+    for (let a = 0; a < m; a++) {
+      const off = A[a] * n;
+      let g = 0;
+      for (let i = 0; i < n; i++) g += D.xt[off + i] * r[i];
+      c[a] = g / n;
+      start[a] = b[A[a]];
+    }
+    let used = 0;
+    let converged = false;
+    while (used < budget) {
+      used++;
+      let maxDelta = 0;
+      for (let a = 0; a < m; a++) {
+        const j = A[a];
+        const vj = D.v[j];
+        const old = b[j];
+        const nb = soft(c[a] + vj * old, lambda) / vj;
+        if (nb !== old) {
+          const diff = nb - old;
+          b[j] = nb;
+          const o2 = a * m;
+          for (let t = 0; t < m; t++) c[t] -= G[o2 + t] * diff;
+          maxDelta = Math.max(maxDelta, Math.sqrt(vj) * Math.abs(diff));
+        }
+      }
+      if (maxDelta <= thr) {
+        converged = true;
+        break;
+      }
+    }
+    for (let a = 0; a < m; a++) {
+      const diff = b[A[a]] - start[a];
+      if (diff === 0) continue;
+      const off = A[a] * n;
+      for (let i = 0; i < n; i++) r[i] -= diff * D.xt[off + i];
+    }
+    return { used, converged };
   };
 
   for (let k = 0; k < L; k++) {
@@ -243,16 +359,11 @@ export function lassoPath(X: Float64Array, y: Float64Array, opts: LassoOptions =
     let count = 0;
     let ok = false;
     while (count < o.maxSweeps) {
-      count++;
-      if (sweep(all, lambda) <= thr) {
+      const act = activePhase(lambda, o.maxSweeps - count);
+      count += act.used + 1;
+      if (inactiveSweep(lambda) <= thr && act.converged) {
         ok = true;
         break;
-      }
-      active.length = 0;
-      for (let j = 0; j < d; j++) if (b[j] !== 0) active.push(j);
-      while (count < o.maxSweeps) {
-        count++;
-        if (sweep(active, lambda) <= thr) break;
       }
     }
     sweeps[k] = count;
@@ -264,8 +375,20 @@ export function lassoPath(X: Float64Array, y: Float64Array, opts: LassoOptions =
       b0 -= D.mean[j] * bj;
     }
     intercept[k] = b0;
+    let rss = 0;
+    for (let i = 0; i < n; i++) rss += r[i] * r[i];
+    const r2 = sy > 0 ? 1 - rss / sy : 0;
+    if (earlyStop && k + 1 >= 5 && (r2 - r2Prev < 1e-5 * r2 || r2 > 0.999)) {
+      fitted = k + 1;
+      break;
+    }
+    r2Prev = r2;
   }
-  return { n, d, lambdas, lambdaMax, beta, intercept, scale: D.scale, sweeps, converged };
+  const keep = <T extends Float64Array | Int32Array | Uint8Array>(a: T, w: number): T => a.slice(0, fitted * w) as T;
+  return {
+    n, d, lambdas: keep(lambdas, 1), lambdaMax, beta: keep(beta, d), intercept: keep(intercept, 1),
+    scale: D.scale, sweeps: keep(sweeps, 1), converged: keep(converged, 1),
+  };
 }
 
 /**

@@ -12,7 +12,8 @@
  * `ddof = 0` is the population / maximum-likelihood sd that glmnet uses inside its Lasso;
  * `ddof = 1` is R's `sd()` (sample sd), used for the data handed to the MoE (ALGORITHM.md §5.2).
  *
- * A constant column (`s_j = 0`) cannot be scaled; it is centred only, i.e. mapped to all zeros,
+ * A column whose values are all identical gets exactly `m_j = x_1j`, `s_j = 0` (no rounding noise), and
+ * cannot be scaled; it is centred only, i.e. mapped to all zeros,
  * and its `scale` entry is 1 (reported `sd` stays 0 so callers can see it).
  */
 
@@ -71,6 +72,13 @@ export function columnScaling(X: Float64Array, n: number, ddof: 0 | 1 = 0): Colu
   const sd = new Float64Array(d);
   const scale = new Float64Array(d);
   for (let j = 0; j < d; j++) {
+    let constant = true;
+    for (let i = 1; i < n && constant; i++) constant = X[i * d + j] === X[j];
+    if (constant) {
+      // exact: (n·c)/n can differ from c by rounding, which would leave a ~1e-17 "sd"
+      mean[j] = X[j];
+      ss[j] = 0;
+    }
     sd[j] = Math.sqrt(ss[j] / (n - ddof));
     scale[j] = sd[j] > 0 ? sd[j] : 1;
   }
