@@ -30,15 +30,14 @@
  * EXTRA_COLUMNS (e.g. end-to-end rows/s from a CSV file through `MoeRegressor`); both tables are
  * printed generically.
  */
-import { createRng } from "../src/core/rng.js";
-import { resolveOptions } from "../src/estimators/options.js";
-import { gradientLearners } from "../src/learners/gradient.js";
-import { learnerFactory } from "../src/learners/registry.js";
-import type { Learner, MethodName } from "../src/learners/types.js";
-import { moeLayout, type MoeLayout } from "../src/model/dims.js";
-import { thetaFromParameters } from "../src/model/parameters.js";
-import { randomMoeSpec, syntheticStream } from "../src/stream/synthetic.js";
-import { DEFAULT_REFACTOR_EVERY } from "../src/surrogate/moe-fast.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createRng, resolveOptions, learnerFactory, moeLayout, thetaFromParameters, randomMoeSpec, syntheticStream, sampleSynthetic,
+  openTable, MoeRegressor, DEFAULT_REFACTOR_EVERY, type Learner, type MethodName, type MoeLayout,
+} from "../src/index.js";
+import { accuracyRace, accuracyReport } from "./accuracy.js";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
@@ -75,8 +74,8 @@ interface MethodEntry {
 const METHODS: MethodEntry[] = [
   { label: "ismm-fast", method: "ismm", options: { solver: "fast" }, flops: (L) => fastFlops(L) },
   { label: "ismm-exact", method: "ismm", options: { solver: "exact" }, flops: exactFlops },
-  // The gradient baselines, when their learners are registered (src/learners/gradient.ts).
-  ...gradientLearners.map((f): MethodEntry => ({ label: f.method, method: f.method, options: {} })),
+  // The gradient baselines, through the same learner registry.
+  ...(["sgd", "rmsprop", "adam", "sophia"] as const).map((method): MethodEntry => ({ label: method, method, options: {} })),
 ];
 
 /** Extra per-(config, method) columns; return null when not applicable. */
@@ -223,6 +222,58 @@ function fmt(v: number | null, digits = 3): string {
   return v.toPrecision(digits);
 }
 
+/**
+ * End to end from CSV, the CLI's code path (`openTable` batches → `MoeRegressor.learnMany`): the
+ * marginal CPU cost per row is (T(2M) − T(M))/M, which cancels start-up and the shared
+ * initialization; parsing alone is measured the same way. Median of E2E_REPS.
+ */
+const E2E_REPS = QUICK ? 3 : 5;
+async function e2eMarginal(d: number, K: number, methods: readonly string[]): Promise<{ method: string; usPerRow: number }[]> {
+  const M = d >= 100 ? (QUICK ? 4000 : 10000) : QUICK ? 20000 : 50000;
+  const spec = randomMoeSpec(K, d, 1, createRng(7 * d + K));
+  const dir = mkdtempSync(join(tmpdir(), "ismm-speed-"));
+  const header = [...Array.from({ length: d }, (_, a) => `x${a + 1}`), "y"].join(",");
+  const write = (n: number, path: string) => {
+    const data = sampleSynthetic(spec, n, createRng(11));
+    const lines = [header];
+    for (let i = 0; i < n; i++) {
+      const cells: string[] = [];
+      for (let a = 0; a < d; a++) cells.push(data.X[i * d + a].toFixed(6));
+      cells.push(data.Y[i].toFixed(6));
+      lines.push(cells.join(","));
+    }
+    writeFileSync(path, lines.join("\n") + "\n");
+  };
+  const small = join(dir, "m.csv");
+  const big = join(dir, "2m.csv");
+  write(M, small);
+  write(2 * M, big);
+  const fitCpu = async (path: string, method: string | null): Promise<number> => {
+    const c0 = cpuMs();
+    const reader = await openTable({ source: path, targets: ["y"] });
+    // A cheap initialization: its cost cancels in T(2M) − T(M), only the per-row cost remains.
+    const model = method === null ? null : new MoeRegressor({ nExperts: K, method: method as MethodName, initRows: 1000, initStarts: 1, initIters: 3, refineIters: 3 });
+    for await (const b of reader.batches()) {
+      if (model) model.learnMany(b.X.subarray(0, b.n * d), b.Y.subarray(0, b.n), b.n);
+    }
+    if (model) model.finish();
+    reader.close();
+    return cpuMs() - c0;
+  };
+  const out: { method: string; usPerRow: number }[] = [];
+  try {
+    for (const method of [null, ...methods]) {
+      const marg: number[] = [];
+      await fitCpu(small, method); // warm-up
+      for (let r = 0; r < E2E_REPS; r++) marg.push(((await fitCpu(big, method)) - (await fitCpu(small, method))) / M);
+      out.push({ method: method ?? "parse only", usPerRow: 1000 * median(marg) });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 const fma = fmaGflops();
 const all: Row[] = [];
 for (const { d, K } of CONFIGS) all.push(...benchConfig(d, K, fma));
@@ -244,4 +295,21 @@ if (JSON_OUT) {
   console.log(line(headers));
   console.log(`|${w.map((n) => "-".repeat(n + 2)).join("|")}|`);
   for (const row of table) console.log(line(row));
+
+  const e2eConfigs = QUICK ? [{ d: 100, K: 3 }] : CONFIGS;
+  console.log("");
+  console.log(`End to end from CSV (openTable → MoeRegressor.learnMany, the CLI path): marginal CPU µs per row, median of ${E2E_REPS}`);
+  console.log("| d | K | parse only | ismm | adam | sgd | ismm ÷ adam |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const { d, K } of e2eConfigs) {
+    const r = await e2eMarginal(d, K, ["ismm", "adam", "sgd"]);
+    const us = (m: string) => (r.find((e) => e.method === m) as { usPerRow: number }).usPerRow;
+    console.log(`| ${d} | ${K} | ${us("parse only").toFixed(2)} | ${us("ismm").toFixed(2)} | ${us("adam").toFixed(2)} | ${us("sgd").toFixed(2)} | ${(us("ismm") / us("adam")).toFixed(2)} |`);
+  }
+
+  const nTrain = QUICK ? 20000 : 50000;
+  const seeds = QUICK ? [1] : [1, 2, 3];
+  console.log("");
+  console.log("Accuracy per row and time to target (bench/accuracy.ts):");
+  console.log(accuracyReport(seeds.map((seed) => accuracyRace(seed, nTrain)), nTrain, 5));
 }

@@ -20,6 +20,8 @@ import type { BatchOptions, BatchResult } from "./batch-mm.js";
 export interface EmOptions extends BatchOptions {
   /** Maximum Newton iterations for the gate per M-step. Default 25. */
   readonly newtonIters?: number;
+  /** Gate update of the M-step; overrides `newtonIters`. Default Newton (exact EM). */
+  readonly gateStep?: GateStep;
   /** σ²_min as in the MM surrogate. Default 1e-6. */
   readonly varianceFloor?: number;
 }
@@ -35,6 +37,11 @@ export interface EmWorkspace {
   readonly g: Float64Array; // m
   readonly w0: Float64Array; // m (gate before the Newton step)
   readonly logPi: Float64Array; // K
+  /** MM gate step: G2 = (1/n)Σ x xᵀ factorized once (upper Cholesky factor), G1 scratch, rhs. */
+  readonly G2R: Float64Array; // p×p
+  G2Ready: boolean;
+  readonly G1: Float64Array; // (K−1)×p
+  readonly rhs: Float64Array; // p
 }
 
 export function createEmWorkspace(L: MoeLayout, n: number, varianceFloor = 1e-6): EmWorkspace {
@@ -44,6 +51,7 @@ export function createEmWorkspace(L: MoeLayout, n: number, varianceFloor = 1e-6)
     sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: new Float64Array(n * L.K),
     H: new Float64Array(m * m), R: new Float64Array(m * m), g: new Float64Array(m), w0: new Float64Array(m),
     logPi: new Float64Array(L.K),
+    G2R: new Float64Array(L.p * L.p), G2Ready: false, G1: new Float64Array(m), rhs: new Float64Array(L.p),
   };
 }
 
@@ -142,11 +150,62 @@ export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n
   return it;
 }
 
-/** Full EM M-step from responsibilities em.tau: experts in closed form, gate by Newton. */
-export function mStepFromTau(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, newtonIters = 25): void {
+/**
+ * Gate M-step by the Böhning bound instead of Newton (the ISMM surrogate's gate step, applied to
+ * Q(W)): w_k ← 2 G2⁻¹ (G1_k + Σ_l G1_l), G1_k = (1/n) Σ_i u_ik x_i, u = τ − π + A Wᵀx. Each step
+ * cannot decrease Q (MM), costs O(nKp + Kp²), and G2 = (1/n)Σ x xᵀ is factorized once for the
+ * workspace's rows. Used where the (K−1)p-square Newton system is too costly.
+ */
+export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace, iters = 5): void {
+  const { K, p } = L;
+  if (K === 1) return;
+  if (!em.G2Ready) {
+    const G2 = em.G2R;
+    G2.fill(0);
+    for (let i = 0; i < n; i++) symRank1Blend(p, G2, 0, 1, 1 / n, X, i * p);
+    if (cholWithRidge(p, G2, 0, G2, 0) < 0) return;
+    em.G2Ready = true;
+  }
+  const { G1, rhs, logPi } = em;
+  for (let it = 0; it < iters; it++) {
+    G1.fill(0);
+    for (let i = 0; i < n; i++) {
+      const xo = i * p;
+      logGate(L, theta, X, xo, logPi);
+      const last = logPi[K - 1];
+      let sumEta = 0;
+      for (let k = 0; k < K - 1; k++) sumEta += logPi[k] - last;
+      for (let k = 0; k < K - 1; k++) {
+        const u = (em.tau[i * K + k] - Math.exp(logPi[k]) + 0.5 * (logPi[k] - last - sumEta / K)) / n;
+        for (let a = 0; a < p; a++) G1[k * p + a] += u * X[xo + a];
+      }
+    }
+    for (let k = 0; k < K - 1; k++) {
+      for (let a = 0; a < p; a++) {
+        let sum = 0;
+        for (let l = 0; l < K - 1; l++) sum += G1[l * p + a];
+        rhs[a] = 2 * (G1[k * p + a] + sum);
+      }
+      cholSolve(p, em.G2R, 0, rhs, 0);
+      for (let a = 0; a < p; a++) theta[L.gate + k * p + a] = rhs[a];
+    }
+  }
+}
+
+/** How the EM M-step updates the gate: exact Newton (default) or Böhning MM steps. */
+export interface GateStep {
+  readonly kind: "newton" | "mm";
+  readonly iters: number;
+}
+
+/** Full EM M-step from responsibilities em.tau: experts in closed form, then the gate. */
+export function mStepFromTau(
+  L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, gate: GateStep = { kind: "newton", iters: 25 },
+): void {
   expertStatsFromTau(L, em, X, Y, n);
   em.sur.mstepExperts(em.s, theta, em.ws);
-  newtonGate(L, theta, X, n, em, newtonIters);
+  if (gate.kind === "newton") newtonGate(L, theta, X, n, em, gate.iters);
+  else mmGate(L, theta, X, n, em, gate.iters);
 }
 
 /** E-step: em.tau ← τ(θ) for every row; returns the mean NLL at θ. */
@@ -184,7 +243,7 @@ export function batchEM(
     }
     history.push(f);
     if (converged || it >= maxIter) break;
-    mStepFromTau(L, theta, X, Y, n, work, options.newtonIters);
+    mStepFromTau(L, theta, X, Y, n, work, options.gateStep ?? { kind: "newton", iters: options.newtonIters ?? 25 });
     it++;
   }
   return { history, iterations: it, converged, violations };

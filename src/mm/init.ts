@@ -13,7 +13,7 @@
  */
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
-import { batchEM, createEmWorkspace, eStep, mStepFromTau } from "./batch-em.js";
+import { batchEM, createEmWorkspace, eStep, mStepFromTau, type GateStep } from "./batch-em.js";
 
 export interface InitOptions {
   /** Random starts. Default 5. */
@@ -23,6 +23,12 @@ export interface InitOptions {
   /** EM iterations refining the best start. Default 60. */
   readonly refineIters?: number;
   readonly varianceFloor?: number;
+  /**
+   * Gate update inside the EM iterations. Default: one damped Newton step when the Newton system
+   * is small ((K−1)p ≤ 64), else 5 Böhning MM steps. Either is a monotone generalized EM; a full
+   * Newton loop made d = 100 initializations take minutes (O(n(K−1)²p² + ((K−1)p)³) per step).
+   */
+  readonly gateStep?: GateStep;
 }
 
 export interface InitResult {
@@ -106,6 +112,7 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const starts = options.starts ?? 5;
   const startIters = options.startIters ?? 15;
   const refineIters = options.refineIters ?? 60;
+  const gateStep: GateStep = options.gateStep ?? ((L.K - 1) * L.p <= 64 ? { kind: "newton", iters: 1 } : { kind: "mm", iters: 5 });
   const { K, p, q, d } = L;
   const em = createEmWorkspace(L, n, options.varianceFloor);
   const labels = new Int32Array(n);
@@ -128,8 +135,8 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
       for (let k = 0; k < K; k++) em.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
     }
     const theta = new Float64Array(L.size);
-    mStepFromTau(L, theta, X, Y, n, em);
-    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, varianceFloor: options.varianceFloor }, em);
+    mStepFromTau(L, theta, X, Y, n, em, gateStep);
+    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, varianceFloor: options.varianceFloor, gateStep }, em);
     const nll = res.history[res.history.length - 1];
     startNlls.push(nll);
     if (nll < bestNll || best === null) {
@@ -138,7 +145,7 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
     }
   }
   const theta = best as Float64Array;
-  const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol: 1e-12, varianceFloor: options.varianceFloor }, em);
+  const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol: 1e-12, varianceFloor: options.varianceFloor, gateStep }, em);
   const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
   return { theta, nll, startNlls };
 }
