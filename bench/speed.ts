@@ -35,7 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   createRng, resolveOptions, learnerFactory, moeLayout, thetaFromParameters, randomMoeSpec, syntheticStream, sampleSynthetic,
-  openTable, MoeRegressor, DEFAULT_REFACTOR_EVERY, type Learner, type MethodName, type MoeLayout,
+  openTable, MoeRegressor, DEFAULT_REFACTOR_EVERY, minInitRows, type Learner, type MethodName, type MoeLayout,
 } from "../src/index.js";
 import { accuracyRace, accuracyReport } from "./accuracy.js";
 
@@ -252,7 +252,7 @@ async function e2eMarginal(d: number, K: number, methods: readonly string[]): Pr
     const c0 = cpuMs();
     const reader = await openTable({ source: path, targets: ["y"] });
     // A cheap initialization: its cost cancels in T(2M) − T(M), only the per-row cost remains.
-    const model = method === null ? null : new MoeRegressor({ nExperts: K, method: method as MethodName, initRows: 1000, initStarts: 1, initIters: 3, refineIters: 3 });
+    const model = method === null ? null : new MoeRegressor({ nExperts: K, method: method as MethodName, initRows: Math.max(1000, minInitRows(moeLayout({ K, d, q: 1 }))), initStarts: 1, initIters: 3, refineIters: 3 });
     for await (const b of reader.batches()) {
       if (model) model.learnMany(b.X.subarray(0, b.n * d), b.Y.subarray(0, b.n), b.n);
     }

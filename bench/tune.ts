@@ -12,7 +12,7 @@
  * average wins (ties: the first
  * candidate in grid order); a diverged candidate scores +Infinity and stays in the table.
  *
- * Why not `tuneLearningRate` (src/learners/lr-grid.ts)? It fits through `MoeRegressor.fit`, which
+ * Why not `tuneLearningRate` (src/estimators/lr-grid.ts)? It fits through `MoeRegressor.fit`, which
  * cannot start from a given θ0 (the perturbed-truth scenarios) and recomputes the multi-start
  * initialization for every grid value (≈ 10–30 s each at d = 50 on this machine). The loop below
  * is the same idea run on the benchmark's own protocol.

@@ -29,7 +29,7 @@ import { createRowWorkspace, meanNll } from "../src/model/moe.js";
 import { thetaFromParameters } from "../src/model/parameters.js";
 import { OPTIMIZER_DEFAULTS } from "../src/optim/index.js";
 import { randomMoeSpec, sampleSynthetic } from "../src/stream/synthetic.js";
-import { DEFAULT_LR_GRID } from "../src/learners/lr-grid.js";
+import { DEFAULT_LR_GRID } from "../src/estimators/lr-grid.js";
 
 const nStream = Number(process.argv[2] ?? 20000);
 const nSeeds = Number(process.argv[3] ?? 3);

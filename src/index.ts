@@ -53,8 +53,8 @@ export { RegressionMetrics } from "./evaluate/metrics.js";
 export type { MetricsSummary } from "./evaluate/metrics.js";
 
 export { rowNllGrad, sampleFromModel } from "./model/gradient.js";
-export { tuneLearningRate, DEFAULT_LR_GRID } from "./learners/lr-grid.js";
-export type { GradientMethod, GridRow, GridResult, TuneLearningRateOptions } from "./learners/lr-grid.js";
+export { tuneLearningRate, DEFAULT_LR_GRID } from "./estimators/lr-grid.js";
+export type { GradientMethod, GridRow, GridResult, TuneLearningRateOptions } from "./estimators/lr-grid.js";
 export { makeOptimizer, OPTIMIZER_DEFAULTS } from "./optim/index.js";
 export { parameterError, alignParameters, minCostAssignment } from "./evaluate/param-error.js";
 export type { ParameterErrorResult } from "./evaluate/param-error.js";

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { OptionError } from "../../src/core/errors.js";
 import { createRng } from "../../src/core/rng.js";
 import { MoeRegressor } from "../../src/estimators/moe-regressor.js";
-import { DEFAULT_LR_GRID, tuneLearningRate } from "../../src/learners/lr-grid.js";
+import { DEFAULT_LR_GRID, tuneLearningRate } from "../../src/estimators/lr-grid.js";
 import { randomMoeSpec, sampleSynthetic } from "../../src/stream/synthetic.js";
 
 const root = createRng(41);

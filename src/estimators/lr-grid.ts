@@ -16,9 +16,9 @@
  * used for the final comparison; see docs/BASELINES.md.
  */
 import { NumericalError, OptionError } from "../core/errors.js";
-import { MoeRegressor, type FitOptions } from "../estimators/moe-regressor.js";
-import type { MoeRegressorOptions } from "../estimators/options.js";
-import type { MethodName } from "./types.js";
+import { MoeRegressor, type FitOptions } from "./moe-regressor.js";
+import type { MoeRegressorOptions } from "./options.js";
+import type { MethodName } from "../learners/types.js";
 
 /** The methods that have a learning rate. */
 export type GradientMethod = Extract<MethodName, "sgd" | "rmsprop" | "adam" | "sophia">;
