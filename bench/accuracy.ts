@@ -11,24 +11,14 @@
  *   npx tsx bench/accuracy.ts [--quick]
  */
 import {
-  MoeRegressor, createRng, moeLayout, randomMoeSpec, rowNll, sampleSynthetic, thetaFromParameters, createRowWorkspace,
+  MoeRegressor, createRng, randomMoeSpec, sampleSynthetic, parametersNll,
   type SyntheticData, type SyntheticSpec, type MoeRegressorOptions,
 } from "../src/index.js";
 
 export const ADAM_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 
 function truthNll(spec: SyntheticSpec, data: SyntheticData): number {
-  const L = moeLayout({ K: spec.K, d: spec.d, q: spec.q });
-  const th = thetaFromParameters(L, spec.params);
-  const ws = createRowWorkspace(L);
-  const x = new Float64Array(L.p);
-  let s = 0;
-  for (let i = 0; i < data.n; i++) {
-    x[0] = 1;
-    for (let a = 0; a < spec.d; a++) x[1 + a] = data.X[i * spec.d + a];
-    s += rowNll(L, th, x, 0, data.Y, i * spec.q, ws);
-  }
-  return s / data.n;
+  return parametersNll(spec.params, data.X, data.Y, data.n);
 }
 
 /** Learns `data` in `chunk`-row pieces; calls `onCheckpoint(rows, learnSeconds)` between pieces. */

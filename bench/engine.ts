@@ -18,7 +18,7 @@
  *    each evaluation.
  */
 import {
-  InputError, MoeRegressor, NumericalError, createRng, createRowWorkspace, moeLayout, parameterError, rowNll, thetaFromParameters,
+  InputError, MoeRegressor, NumericalError, createRng, parameterError, parametersNll as publicParametersNll,
   type MethodName, type MoeParameters, type MoeRegressorOptions,
 } from "../src/index.js";
 import type { MethodConfig } from "./methods.js";
@@ -109,18 +109,7 @@ export function sharedStart(scenario: Scenario, inst: Instance, order: Int32Arra
 
 /** Mean test NLL of given parameters (original units, no scaling): the truth's reference NLL. */
 export function parametersNll(params: MoeParameters, data: Data): number {
-  const K = params.beta.length;
-  const L = moeLayout({ K, d: data.d, q: 1 });
-  const theta = thetaFromParameters(L, params);
-  const ws = createRowWorkspace(L);
-  const x = new Float64Array(L.p);
-  let s = 0;
-  for (let i = 0; i < data.n; i++) {
-    x[0] = 1;
-    for (let a = 0; a < data.d; a++) x[1 + a] = data.X[i * data.d + a];
-    s += rowNll(L, theta, x, 0, data.Y, i, ws);
-  }
-  return s / data.n;
+  return publicParametersNll(params, data.X, data.Y, data.n);
 }
 
 /** One evaluation of the current model. */

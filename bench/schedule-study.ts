@@ -10,7 +10,7 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  MoeRegressor, createRng, moeLayout, thetaFromParameters, createRowWorkspace, rowNll, randomMoeSpec, sampleSynthetic,
+  MoeRegressor, createRng, randomMoeSpec, sampleSynthetic, parametersNll,
   type SyntheticSpec, type SyntheticData,
 } from "../src/index.js";
 
@@ -41,17 +41,7 @@ function problems(quick: boolean, seed: number): Problem[] {
 }
 
 function truthNll(spec: SyntheticSpec, test: SyntheticData): number {
-  const L = moeLayout({ K: spec.K, d: spec.d, q: spec.q });
-  const th = thetaFromParameters(L, spec.params);
-  const ws = createRowWorkspace(L);
-  const x = new Float64Array(L.p);
-  let s = 0;
-  for (let i = 0; i < test.n; i++) {
-    x[0] = 1;
-    for (let a = 0; a < spec.d; a++) x[1 + a] = test.X[i * spec.d + a];
-    s += rowNll(L, th, x, 0, test.Y, i * spec.q, ws);
-  }
-  return s / test.n;
+  return parametersNll(spec.params, test.X, test.Y, test.n);
 }
 
 const argv = process.argv.slice(2);

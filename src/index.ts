@@ -62,3 +62,4 @@ export { moeFastSurrogate, DEFAULT_REFACTOR_EVERY } from "./surrogate/moe-fast.j
 export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
 export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
 export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";
+export { parametersNll } from "./evaluate/parameters-nll.js";

@@ -10,23 +10,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MoeRegressor } from "../../src/estimators/moe-regressor.js";
 import { randomMoeSpec, sampleSynthetic, type SyntheticSpec, type SyntheticData } from "../../src/stream/synthetic.js";
-import { moeLayout } from "../../src/model/dims.js";
-import { thetaFromParameters } from "../../src/model/parameters.js";
-import { createRowWorkspace, rowNll } from "../../src/model/moe.js";
+import { parametersNll } from "../../src/evaluate/parameters-nll.js";
 import { createRng } from "../../src/core/rng.js";
 
 function truthNll(spec: SyntheticSpec, data: SyntheticData): number {
-  const L = moeLayout({ K: spec.K, d: spec.d, q: spec.q });
-  const th = thetaFromParameters(L, spec.params);
-  const ws = createRowWorkspace(L);
-  const x = new Float64Array(L.p);
-  let s = 0;
-  for (let i = 0; i < data.n; i++) {
-    x[0] = 1;
-    for (let a = 0; a < spec.d; a++) x[1 + a] = data.X[i * spec.d + a];
-    s += rowNll(L, th, x, 0, data.Y, i * spec.q, ws);
-  }
-  return s / data.n;
+  return parametersNll(spec.params, data.X, data.Y, data.n);
 }
 
 // Inputs on very different scales and far from zero (means 5, −3, 100, 0.2; sds 2, 0.5, 20, 0.1).
