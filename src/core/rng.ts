@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random numbers. Every random draw in the library goes through an `Rng` passed in
- * explicitly (never `Math.random`), so runs are reproducible and the state can be saved/restored.
+ * explicitly (never the global unseeded generator), so runs are reproducible and the state can be saved/restored.
  *
  * Generator: xoshiro128** (Blackman & Vigna 2018), 128-bit state in four uint32 words, seeded
  * by splitmix32. `next()` builds a 53-bit double from two 32-bit outputs.
