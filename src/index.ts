@@ -39,8 +39,10 @@ export { METHODS } from "./learners/types.js";
 export type { MethodName, Learner, LearnerFactory } from "./learners/types.js";
 export { learnerFactory } from "./learners/registry.js";
 
-export { MoeRegressor, MODEL_FORMAT, MODEL_VERSION, minInitRows } from "./estimators/moe-regressor.js";
-export type { Prediction, Predictions, FitOptions, ModelSnapshot } from "./estimators/moe-regressor.js";
+export { MoeRegressor, minInitRows } from "./estimators/moe-regressor.js";
+export { MODEL_FORMAT, MODEL_VERSION, parseModelFile } from "./estimators/model-file.js";
+export type { ModelSnapshot } from "./estimators/model-file.js";
+export type { Prediction, Predictions, FitOptions } from "./estimators/moe-regressor.js";
 export { OPTION_TABLE, resolveOptions } from "./estimators/options.js";
 export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.js";
 

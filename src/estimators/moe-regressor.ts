@@ -23,12 +23,9 @@ import {
 } from "../model/scaling.js";
 import { initializeMoe } from "../mm/init.js";
 import { learnerFactory } from "../learners/registry.js";
-import { fromNumbers, toNumbers, type Learner, type LearnerContext, type LearnerSnapshot } from "../learners/types.js";
+import { toNumbers, type Learner, type LearnerContext } from "../learners/types.js";
+import { MODEL_FORMAT, MODEL_VERSION, parseModelFile, type ModelSnapshot, type ParsedModel } from "./model-file.js";
 import { resolveOptions, type MoeRegressorOptions, type ResolvedOptions } from "./options.js";
-
-/** Model file tag and version; `fromJSON` refuses anything else. */
-export const MODEL_FORMAT = "ismm-model";
-export const MODEL_VERSION = 1;
 
 /** One prediction (original units). */
 export interface Prediction {
@@ -429,82 +426,43 @@ export class MoeRegressor {
   /** Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. */
   static fromJSON(data: unknown): MoeRegressor {
     try {
-      return restore(data);
+      return MoeRegressor.fromParsed(parseModelFile(data));
     } catch (e) {
       if (e instanceof ModelFormatError) throw e;
       throw new ModelFormatError(`invalid model file: ${(e as Error).message}`);
     }
   }
-}
 
-/** The saved form of a `MoeRegressor`. */
-export interface ModelSnapshot {
-  readonly format: string;
-  readonly version: number;
-  readonly options: Record<string, unknown>;
-  readonly meta: Record<string, unknown>;
-  readonly dims: { K: number; d: number; q: number } | null;
-  readonly scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] } | null;
-  readonly buffer: { n: number; X: number[]; Y: number[] } | null;
-  readonly startTheta: number[] | null;
-  readonly learner: LearnerSnapshot | null;
-  readonly rng: { learner: number[]; order: number[] };
-  readonly nSeen: number;
-  readonly prequential: { sum: number; count: number };
-  readonly finished: boolean;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function restore(data: unknown): MoeRegressor {
-  if (!isObj(data)) throw new ModelFormatError("model file must hold a JSON object");
-  if (data.format !== MODEL_FORMAT) throw new ModelFormatError(`not an ismm model file (format is ${JSON.stringify(data.format)}, expected "${MODEL_FORMAT}")`);
-  if (data.version !== MODEL_VERSION) throw new ModelFormatError(`unsupported model file version ${JSON.stringify(data.version)} (this ismm reads version ${MODEL_VERSION})`);
-  if (!isObj(data.options)) throw new ModelFormatError("model file has no options object");
-  const m = new MoeRegressor(data.options as MoeRegressorOptions);
-  const self = m as unknown as Record<string, unknown>;
-  m.meta = isObj(data.meta) ? data.meta : {};
-  const rng = data.rng;
-  if (!isObj(rng) || !Array.isArray(rng.learner) || !Array.isArray(rng.order)) throw new ModelFormatError("model file has no rng state");
-  self.learnerRng = rngFromState(rng.learner as number[]);
-  self.orderRng = rngFromState(rng.order as number[]);
-  if (typeof data.nSeen !== "number" || !Number.isInteger(data.nSeen) || data.nSeen < 0) throw new ModelFormatError("model file nSeen must be a non-negative integer");
-  self.seen = data.nSeen;
-  const pq = data.prequential;
-  if (!isObj(pq) || typeof pq.sum !== "number" || typeof pq.count !== "number") throw new ModelFormatError("model file has no prequential record");
-  self.preqSum = pq.sum;
-  self.preqCount = pq.count;
-  self.finished = data.finished === true;
-  if (data.dims === null) return m;
-  const dims = data.dims;
-  if (!isObj(dims)) throw new ModelFormatError("model file dims must be an object");
-  if (dims.K !== m.options.nExperts) throw new ModelFormatError(`model file dims.K (${String(dims.K)}) disagrees with options.nExperts (${m.options.nExperts})`);
-  const L = (m as unknown as { ensureDims(d: number, q: number, c: string): MoeLayout }).ensureDims(dims.d as number, dims.q as number, "fromJSON");
-  if (Array.isArray(data.startTheta)) self.userTheta = fromNumbers(data.startTheta, L.size, "startTheta");
-  if (isObj(data.buffer)) {
-    const b = data.buffer;
-    const n = b.n as number;
-    if (!Number.isInteger(n) || n < 0) throw new ModelFormatError("model file buffer.n must be a non-negative integer");
-    const cap = Math.max(m.initRowsFor(L), n);
-    const X = new Float64Array(cap * L.d);
-    const Y = new Float64Array(cap * L.q);
-    X.set(fromNumbers(b.X, n * L.d, "buffer.X"));
-    Y.set(fromNumbers(b.Y, n * L.q, "buffer.Y"));
-    self.buffer = { X, Y, n, cap };
+  private static fromParsed(f: ParsedModel): MoeRegressor {
+    const m = new MoeRegressor(f.options);
+    m.meta = f.meta;
+    m.learnerRng = rngFromState(f.rngLearner);
+    m.orderRng = rngFromState(f.rngOrder);
+    m.seen = f.nSeen;
+    m.preqSum = f.prequential.sum;
+    m.preqCount = f.prequential.count;
+    m.finished = f.finished;
+    if (f.dims === null) return m;
+    if (f.dims.K !== m.options.nExperts) {
+      throw new ModelFormatError(`model file dims.K (${f.dims.K}) disagrees with options.nExperts (${m.options.nExperts})`);
+    }
+    const L = m.ensureDims(f.dims.d, f.dims.q, "fromJSON");
+    if (f.startTheta) m.userTheta = f.startTheta(L.size);
+    if (f.buffer) {
+      const b = f.buffer(L.d, L.q);
+      const cap = Math.max(m.initRowsFor(L), b.n);
+      const X = new Float64Array(cap * L.d);
+      const Y = new Float64Array(cap * L.q);
+      X.set(b.X);
+      Y.set(b.Y);
+      m.buffer = { X, Y, n: b.n, cap };
+    }
+    if (f.learner) {
+      if (!f.scaler) throw new ModelFormatError("model file has a learner but no scaler");
+      m.scaler = f.scaler(L.d, L.q);
+      if (f.learner.method !== m.options.method) throw new ModelFormatError(`model file learner method must be '${m.options.method}'`);
+      m.learner = learnerFactory(m.options.method).restore(m.context(L), f.learner);
+    }
+    return m;
   }
-  if (data.learner !== null && data.learner !== undefined) {
-    const s = data.scaler;
-    if (!isObj(s)) throw new ModelFormatError("model file has a learner but no scaler");
-    self.scaler = {
-      xMean: fromNumbers(s.xMean, L.d, "scaler.xMean"), xScale: fromNumbers(s.xScale, L.d, "scaler.xScale"),
-      yMean: fromNumbers(s.yMean, L.q, "scaler.yMean"), yScale: fromNumbers(s.yScale, L.q, "scaler.yScale"),
-    };
-    const snap = data.learner;
-    if (!isObj(snap) || snap.method !== m.options.method) throw new ModelFormatError(`model file learner method must be '${m.options.method}'`);
-    const ctx: LearnerContext = { layout: L, options: m.options as unknown as Record<string, unknown>, rng: self.learnerRng as Rng };
-    self.learner = learnerFactory(m.options.method).restore(ctx, snap as unknown as LearnerSnapshot);
-  }
-  return m;
 }

@@ -1,0 +1,101 @@
+/**
+ * The saved form of a `MoeRegressor` (model files and checkpoints): a tagged, versioned JSON
+ * record holding the full state, and its validation on load. Shapes that depend on the model's
+ * dimensions are checked lazily (the closures take d, q or |θ|), once the dimensions are known.
+ */
+import { ModelFormatError } from "../core/errors.js";
+import { fromNumbers, type LearnerSnapshot } from "../learners/types.js";
+import type { Scaler } from "../model/scaling.js";
+import type { MoeRegressorOptions } from "./options.js";
+
+/** Model file tag and version; loading refuses anything else. */
+export const MODEL_FORMAT = "ismm-model";
+export const MODEL_VERSION = 1;
+
+/** The saved form of a `MoeRegressor`. */
+export interface ModelSnapshot {
+  readonly format: string;
+  readonly version: number;
+  readonly options: Record<string, unknown>;
+  readonly meta: Record<string, unknown>;
+  readonly dims: { K: number; d: number; q: number } | null;
+  readonly scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] } | null;
+  readonly buffer: { n: number; X: number[]; Y: number[] } | null;
+  readonly startTheta: number[] | null;
+  readonly learner: LearnerSnapshot | null;
+  readonly rng: { learner: number[]; order: number[] };
+  readonly nSeen: number;
+  readonly prequential: { sum: number; count: number };
+  readonly finished: boolean;
+}
+
+/** A validated model file; dimension-dependent parts are decoded by the closures. */
+export interface ParsedModel {
+  readonly options: MoeRegressorOptions;
+  readonly meta: Record<string, unknown>;
+  readonly dims: { K: number; d: number; q: number } | null;
+  readonly rngLearner: number[];
+  readonly rngOrder: number[];
+  readonly nSeen: number;
+  readonly prequential: { sum: number; count: number };
+  readonly finished: boolean;
+  readonly scaler: ((d: number, q: number) => Scaler) | null;
+  readonly buffer: ((d: number, q: number) => { n: number; X: Float64Array; Y: Float64Array }) | null;
+  readonly startTheta: ((size: number) => Float64Array) | null;
+  readonly learner: LearnerSnapshot | null;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+/** Validates the tag, version and every field of a model file. Throws ModelFormatError. */
+export function parseModelFile(data: unknown): ParsedModel {
+  if (!isObj(data)) throw new ModelFormatError("model file must hold a JSON object");
+  if (data.format !== MODEL_FORMAT) throw new ModelFormatError(`not an ismm model file (format is ${JSON.stringify(data.format)}, expected "${MODEL_FORMAT}")`);
+  if (data.version !== MODEL_VERSION) throw new ModelFormatError(`unsupported model file version ${JSON.stringify(data.version)} (this ismm reads version ${MODEL_VERSION})`);
+  if (!isObj(data.options)) throw new ModelFormatError("model file has no options object");
+  const rng = data.rng;
+  if (!isObj(rng) || !Array.isArray(rng.learner) || !Array.isArray(rng.order)) throw new ModelFormatError("model file has no rng state");
+  if (!isCount(data.nSeen)) throw new ModelFormatError("model file nSeen must be a non-negative integer");
+  const pq = data.prequential;
+  if (!isObj(pq) || typeof pq.sum !== "number" || typeof pq.count !== "number") throw new ModelFormatError("model file has no prequential record");
+  let dims: ParsedModel["dims"] = null;
+  if (data.dims !== null && data.dims !== undefined) {
+    const dm = data.dims;
+    if (!isObj(dm) || !isCount(dm.K) || !isCount(dm.d) || !isCount(dm.q)) throw new ModelFormatError("model file dims must be {K, d, q} non-negative integers");
+    dims = { K: dm.K, d: dm.d, q: dm.q };
+  }
+  const sc = data.scaler;
+  const buf = data.buffer;
+  const learner = data.learner;
+  if (learner !== null && learner !== undefined && !isObj(learner)) throw new ModelFormatError("model file learner must be an object");
+  return {
+    options: data.options as MoeRegressorOptions,
+    meta: isObj(data.meta) ? data.meta : {},
+    dims,
+    rngLearner: rng.learner as number[],
+    rngOrder: rng.order as number[],
+    nSeen: data.nSeen,
+    prequential: { sum: pq.sum, count: pq.count },
+    finished: data.finished === true,
+    scaler: isObj(sc)
+      ? (d, q) => ({
+          xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: fromNumbers(sc.xScale, d, "scaler.xScale"),
+          yMean: fromNumbers(sc.yMean, q, "scaler.yMean"), yScale: fromNumbers(sc.yScale, q, "scaler.yScale"),
+        })
+      : null,
+    buffer: isObj(buf)
+      ? (d, q) => {
+          if (!isCount(buf.n)) throw new ModelFormatError("model file buffer.n must be a non-negative integer");
+          return { n: buf.n, X: fromNumbers(buf.X, buf.n * d, "buffer.X"), Y: fromNumbers(buf.Y, buf.n * q, "buffer.Y") };
+        }
+      : null,
+    startTheta: Array.isArray(data.startTheta) ? (size) => fromNumbers(data.startTheta, size, "startTheta") : null,
+    learner: isObj(learner) ? (learner as unknown as LearnerSnapshot) : null,
+  };
+}
