@@ -35,6 +35,8 @@ export interface Prediction {
   readonly variance: Float64Array;
   /** K gate probabilities π_k(x). */
   readonly gate: Float64Array;
+  /** K×q per-expert means β_kjᵀx (row k = expert k). */
+  readonly expertMeans: Float64Array;
   /** MAP expert argmax_k π_k(x) (0-based). */
   expert: number;
 }
@@ -334,7 +336,10 @@ export class MoeRegressor {
     const ws = this.rowWs as RowWorkspace;
     scaleDesign(sc, x, 0, L.d, this.xs, 0);
     out.expert = predictMoments(L, theta, this.xs, 0, ws, out.mean, out.variance);
-    for (let k = 0; k < L.K; k++) out.gate[k] = ws.a[k];
+    for (let k = 0; k < L.K; k++) {
+      out.gate[k] = ws.a[k];
+      for (let j = 0; j < L.q; j++) out.expertMeans[k * L.q + j] = sc.yMean[j] + sc.yScale[j] * ws.mu[k * L.q + j];
+    }
     for (let j = 0; j < L.q; j++) {
       out.mean[j] = sc.yMean[j] + sc.yScale[j] * out.mean[j];
       out.variance[j] *= sc.yScale[j] * sc.yScale[j];
@@ -345,7 +350,10 @@ export class MoeRegressor {
   /** A reusable `Prediction` buffer for `predictInto`. */
   createPrediction(): Prediction {
     const { L } = this.requireFitted("createPrediction");
-    return { mean: new Float64Array(L.q), variance: new Float64Array(L.q), gate: new Float64Array(L.K), expert: 0 };
+    return {
+      mean: new Float64Array(L.q), variance: new Float64Array(L.q), gate: new Float64Array(L.K),
+      expertMeans: new Float64Array(L.K * L.q), expert: 0,
+    };
   }
 
   /** Predicts one row (never changes the model). */

@@ -136,3 +136,22 @@ test("K = 1 fits ordinary least squares (predictions in original units)", () => 
   // The init EM on a single expert is one exact weighted-LS M-step: agreement to rounding (cond ≈ 40).
   assert.ok(Math.abs(P.beta[0][0][1] - b1) < 1e-9 && Math.abs(P.beta[0][0][2] - b2) < 1e-9, `${P.beta[0][0]} vs ${b1}, ${b2}`);
 });
+
+test("predictions: gate sums to 1, the mean is the gate-weighted expert means, parameters agree", () => {
+  const m = new MoeRegressor(small);
+  m.learnMany(data.X, data.Y, data.n);
+  const x = [9.5, -4.1];
+  const p = m.predictOne(x);
+  assert.equal(p.expertMeans.length, 3);
+  // Σπ = 1 and mean = Σ π_k μ_k up to rounding of three terms (1e-12 relative is generous).
+  assert.ok(Math.abs(p.gate[0] + p.gate[1] + p.gate[2] - 1) < 1e-12);
+  const mix = p.gate[0] * p.expertMeans[0] + p.gate[1] * p.expertMeans[1] + p.gate[2] * p.expertMeans[2];
+  assert.ok(Math.abs(mix - p.mean[0]) < 1e-10 * (1 + Math.abs(mix)));
+  // The per-expert means equal β_kᵀ(1, x) from the original-units parameters.
+  const P = m.parameters();
+  for (let k = 0; k < 3; k++) {
+    const b = P.beta[k][0];
+    const mu = b[0] + b[1] * x[0] + b[2] * x[1];
+    assert.ok(Math.abs(mu - p.expertMeans[k]) < 1e-9 * (1 + Math.abs(mu)), `expert ${k}: ${mu} vs ${p.expertMeans[k]}`);
+  }
+});
