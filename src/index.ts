@@ -10,7 +10,7 @@ export { logSumExp, softmaxInPlace } from "./core/logsumexp.js";
 
 export { moeLayout, betaOffset } from "./model/dims.js";
 export type { MoeDims, MoeLayout } from "./model/dims.js";
-export { logGate, expertMeans, logJoint, rowNll, meanNll, predictMoments, createRowWorkspace } from "./model/moe.js";
+export { logGate, expertMeans, rowPosterior, rowNll, meanNll, predictMoments, createRowWorkspace } from "./model/moe.js";
 export type { RowWorkspace } from "./model/moe.js";
 export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
 export type { MoeParameters } from "./model/parameters.js";

@@ -40,14 +40,51 @@ export function expertMeans(L: MoeLayout, theta: Float64Array, x: ArrayLike<numb
   }
 }
 
+/** Scratch buffers for the row kernels; allocate once per model with `createRowWorkspace`. */
+export interface RowWorkspace {
+  readonly logPi: Float64Array; // K
+  readonly mu: Float64Array; // K·q
+  readonly a: Float64Array; // K  (log joint, then responsibilities)
+  readonly loss: Float64Array; // 1  (f of the last `rowPosterior`)
+}
+
+export function createRowWorkspace(L: MoeLayout): RowWorkspace {
+  return { logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K), loss: new Float64Array(1) };
+}
+
 /**
- * a[k] ← log π_k(x) + log N(y; μ_k, Σ_k) given logPi and mu (from logGate/expertMeans).
- * Returns log p(y | x; θ) = LSE(a). O(Kq).
+ * The E-step of one row: f(θ; x, y) into ws.loss[0], log π in ws.logPi, means in ws.mu and the
+ * responsibilities τ in ws.a. O(Kqp), allocates nothing.
+ *
+ * It takes and returns no double, and its log-sum-exps are written inline (same arithmetic as
+ * `logSumExp`): V8 boxes a double that crosses a call it does not inline, and this function is
+ * too large to be inlined into the per-row updates that call it (ISMM's fast path, the surrogates).
  */
-export function logJoint(
-  L: MoeLayout, theta: Float64Array, y: ArrayLike<number>, yo: number, logPi: Float64Array, mu: Float64Array, a: Float64Array,
-): number {
-  const { K, q } = L;
+export function rowPosterior(
+  L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: RowWorkspace,
+): void {
+  const { K, q, p } = L;
+  const { logPi, mu, a } = ws;
+  for (let k = 0; k < K - 1; k++) {
+    let s = 0;
+    const o = L.gate + k * p;
+    for (let i = 0; i < p; i++) s += theta[o + i] * x[xo + i];
+    logPi[k] = s;
+  }
+  logPi[K - 1] = 0;
+  let m = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const v = logPi[k];
+    if (v > m || Number.isNaN(v)) m = v;
+  }
+  let lse = m;
+  if (Number.isFinite(m)) {
+    let acc = 0;
+    for (let k = 0; k < K; k++) acc += Math.exp(logPi[k] - m);
+    lse = m + Math.log(acc);
+  }
+  for (let k = 0; k < K; k++) logPi[k] -= lse;
+  expertMeans(L, theta, x, xo, mu);
   for (let k = 0; k < K; k++) {
     let s = logPi[k];
     for (let j = 0; j < q; j++) {
@@ -57,32 +94,30 @@ export function logJoint(
     }
     a[k] = s;
   }
-  return logSumExp(a, 0, K);
-}
-
-/** Scratch buffers for the row kernels; allocate once per model with `createRowWorkspace`. */
-export interface RowWorkspace {
-  readonly logPi: Float64Array; // K
-  readonly mu: Float64Array; // K·q
-  readonly a: Float64Array; // K  (log joint, then responsibilities)
-}
-
-export function createRowWorkspace(L: MoeLayout): RowWorkspace {
-  return { logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K) };
+  m = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const v = a[k];
+    if (v > m || Number.isNaN(v)) m = v;
+  }
+  let ll = m;
+  if (Number.isFinite(m)) {
+    let acc = 0;
+    for (let k = 0; k < K; k++) acc += Math.exp(a[k] - m);
+    ll = m + Math.log(acc);
+  }
+  for (let k = 0; k < K; k++) a[k] = Math.exp(a[k] - ll);
+  ws.loss[0] = -ll;
 }
 
 /**
- * Per-row negative log-likelihood f(θ; x, y). Leaves log π in ws.logPi, means in ws.mu and the
- * responsibilities τ in ws.a. O(Kqp), allocates nothing.
+ * Per-row negative log-likelihood f(θ; x, y): `rowPosterior`, returning the loss (a wrapper small
+ * enough to be inlined). Leaves log π, μ and τ in ws as `rowPosterior` does.
  */
 export function rowNll(
   L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: RowWorkspace,
 ): number {
-  logGate(L, theta, x, xo, ws.logPi);
-  expertMeans(L, theta, x, xo, ws.mu);
-  const ll = logJoint(L, theta, y, yo, ws.logPi, ws.mu, ws.a);
-  for (let k = 0; k < L.K; k++) ws.a[k] = Math.exp(ws.a[k] - ll);
-  return -ll;
+  rowPosterior(L, theta, x, xo, y, yo, ws);
+  return ws.loss[0];
 }
 
 /**

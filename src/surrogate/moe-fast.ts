@@ -80,7 +80,7 @@
  * Every buffer lives in the workspace. V8 boxes (allocates) a double passed to or returned from a
  * call it does not inline, so on the hot path scalars travel through `ws.sc` instead: the kernels
  * and internal helpers take only integers and arrays, `accumulate` is a tiny inlinable wrapper,
- * and the E-step is inlined here (the model's `rowNll` returns a double).
+ * and the E-step is the model's `rowPosterior`, which returns its loss in ws.loss.
  *
  * ── 8. State ─────────────────────────────────────────────────────────────────────────────────
  * The fast state (inverses, pending rank-ones, carried β/W, validity, ages) is derived from s but
@@ -92,8 +92,8 @@ import { heapByteLength, linkHeapKernels, MAX_HEAP_BYTES, type HeapKernels } fro
 import {
   packedSize, PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, PASS_SLOTS, smFlush, smFusedPass, spdInverseFromChol, symBlend,
 } from "../core/sherman-morrison.js";
-import { HALF_LOG_2PI } from "../core/logsumexp.js";
 import type { MoeLayout } from "../model/dims.js";
+import { rowPosterior } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "./moe.js";
 import type { MoeStatLayout } from "./moe-stats.js";
 import type { Surrogate } from "./types.js";
@@ -111,10 +111,9 @@ export const DEFAULT_MAX_GAIN = 1e4;
 
 // Slots of ws.sc after the pass block.
 const SC_CD = PASS_SLOTS; // c/δ of the last successful Sherman–Morrison step
-const SC_LOSS = PASS_SLOTS + 1; // f(θ; row) of the last accumulate
-const SC_A = PASS_SLOTS + 2; // blend weight a of the current row
-const SC_B = PASS_SLOTS + 3; // blend weight b of the current row
-const SC_SIZE = PASS_SLOTS + 4;
+const SC_A = PASS_SLOTS + 1; // blend weight a of the current row
+const SC_B = PASS_SLOTS + 2; // blend weight b of the current row
+const SC_SIZE = PASS_SLOTS + 3;
 
 /** Carried state of the fast path (lives in the workspace; see `exportFastState`). */
 export interface MoeFastState {
@@ -344,63 +343,6 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
   }
 
   /**
-   * `rowNll` (model/moe.ts) with exactly its arithmetic, but returning nothing: the loss goes to
-   * ws.sc[2]. (rowNll is not inlined into the large accumulateRow, and its returned double would
-   * be boxed on every row.) Leaves log π̄ in ws.logPi, the means in ws.mu and τ in ws.a.
-   */
-  function eStep(theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeFastWorkspace): void {
-    const { logPi, mu, a } = ws;
-    for (let k = 0; k < K - 1; k++) {
-      let s = 0;
-      const o = L.gate + k * p;
-      for (let i = 0; i < p; i++) s += theta[o + i] * x[xo + i];
-      logPi[k] = s;
-    }
-    logPi[K - 1] = 0;
-    // log-sum-exp with the max shift (core/logsumexp.ts, inlined)
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = logPi[k];
-      if (v > m || Number.isNaN(v)) m = v;
-    }
-    let lse = m;
-    if (Number.isFinite(m)) {
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += Math.exp(logPi[k] - m);
-      lse = m + Math.log(acc);
-    }
-    for (let k = 0; k < K; k++) logPi[k] -= lse;
-    for (let kj = 0; kj < K * q; kj++) {
-      const o = L.beta + kj * p;
-      let s = 0;
-      for (let i = 0; i < p; i++) s += theta[o + i] * x[xo + i];
-      mu[kj] = s;
-    }
-    for (let k = 0; k < K; k++) {
-      let s = logPi[k];
-      for (let j = 0; j < q; j++) {
-        const v = theta[L.logSigma2 + k * q + j];
-        const r = y[yo + j] - mu[k * q + j];
-        s -= HALF_LOG_2PI + 0.5 * v + (0.5 * r * r) / Math.exp(v);
-      }
-      a[k] = s;
-    }
-    m = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = a[k];
-      if (v > m || Number.isNaN(v)) m = v;
-    }
-    let ll = m;
-    if (Number.isFinite(m)) {
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += Math.exp(a[k] - m);
-      ll = m + Math.log(acc);
-    }
-    for (let k = 0; k < K; k++) a[k] = Math.exp(a[k] - ll);
-    ws.sc[SC_LOSS] = -ll;
-  }
-
-  /**
    * The `Surrogate.accumulate` contract. The work is in `accumulateRow`, which takes no double
    * argument and returns nothing (a, b and the row loss travel through ws.sc): V8 boxes doubles
    * that cross a call it does not inline, and this wrapper is small enough to be inlined.
@@ -412,7 +354,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     ws.sc[SC_A] = a;
     ws.sc[SC_B] = b;
     accumulateRow(s, theta, x, xo, y, yo, ws);
-    return ws.sc[SC_LOSS];
+    return ws.loss[0];
   }
 
   function accumulateRow(
@@ -421,7 +363,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     const sc = ws.sc;
     const a = sc[SC_A];
     const b = sc[SC_B];
-    eStep(theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄, ws.sc[SC_LOSS] = f
+    rowPosterior(L, theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄, ws.loss[0] = f
     const F = ws.fast;
     bind(F, s);
     if (!(a > 0) || !Number.isFinite(a)) F.valid.fill(0); // γ = 1: S' is rank one

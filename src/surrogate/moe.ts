@@ -19,7 +19,7 @@
  */
 import { cholSolve, cholWithRidge, dot, quadFormUpper, symRank1Blend } from "../core/dense.js";
 import type { MoeLayout } from "../model/dims.js";
-import { createRowWorkspace, rowNll, type RowWorkspace } from "../model/moe.js";
+import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
 import type { Surrogate } from "./types.js";
 
@@ -63,7 +63,8 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     s: Float64Array, a: number, b: number, theta: Float64Array,
     x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace,
   ): number {
-    const f = rowNll(L, theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄
+    rowPosterior(L, theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄, ws.loss[0] = f
+    const f = ws.loss[0];
     const tau = ws.a;
     for (let k = 0; k < K; k++) {
       const bt = b * tau[k];

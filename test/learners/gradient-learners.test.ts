@@ -246,9 +246,8 @@ async function bytesPerLearn(learn: (r: number) => number, calls = 5000): Promis
 
 describe("learn allocates nothing that scales with the model", () => {
   // Bound: 100 B per call. `learn` returns the row's loss, a double: V8 boxes a double returned from
-  // a call it did not inline (16 B), and so do the row kernels it builds on (model/moe.ts `rowNll`,
-  // `logJoint`, core `logSumExp` return doubles; measured 12–32 B per call for `rowNll` alone under
-  // tsx). Measured: exactly 16 B per call for SGD, RMSProp and Adam (one boxed return). Sophia's
+  // a call it did not inline (16 B); the gradient kernel `rowNllGrad` returns its loss as a double
+  // too. Measured: exactly 16 B per call for SGD, RMSProp and Adam (one boxed return). Sophia's
   // Hessian refresh adds the sampler's boxed RNG doubles, (2 + q)·16 B per refreshed row (88 B per
   // call with a refresh at every step for q = 2, 104 B for q = 3), so it runs at its default
   // hessianEvery = 10 here (≈ 25 B per call); the refresh path still runs 250 times per
