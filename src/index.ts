@@ -2,7 +2,7 @@
  * ismm — incremental stochastic Majorization-Minimization for softmax-gated mixture-of-experts
  * regression on data streams (arXiv 2601.19811). Public API: re-exports only.
  */
-export { IsmmError, OptionError, DataError, InputError, ModelFormatError, NotFittedError, NumericalError, formatLocation } from "./core/errors.js";
+export { IsmmError, OptionError, DataError, InputError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
 export type { DataLocation } from "./core/errors.js";
 export { createRng, rngFromState } from "./core/rng.js";
 export type { Rng } from "./core/rng.js";

@@ -11,7 +11,8 @@
 import { closeSync, fsyncSync, openSync, unlinkSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { CliFileError, osReason } from "./errors.js";
+import { osErrorReason } from "../index.js";
+import { CliFileError } from "./errors.js";
 
 const pending = new Set<string>();
 let counter = 0;
@@ -66,7 +67,7 @@ export class AtomicFile {
     try {
       fh = await open(tmp, "wx");
     } catch (err) {
-      throw new CliFileError(`cannot write '${dest}': ${osReason(err)}`);
+      throw new CliFileError(`cannot write '${dest}': ${osErrorReason(err)}`);
     }
     pending.add(tmp);
     return new AtomicFile(dest, tmp, fh);
@@ -87,7 +88,7 @@ export class AtomicFile {
     try {
       await this.fh.write(data);
     } catch (err) {
-      throw new CliFileError(`cannot write '${this.dest}': ${osReason(err)}`);
+      throw new CliFileError(`cannot write '${this.dest}': ${osErrorReason(err)}`);
     }
   }
 
@@ -104,7 +105,7 @@ export class AtomicFile {
     } catch (err) {
       await this.abort();
       if (err instanceof CliFileError) throw err;
-      throw new CliFileError(`cannot write '${this.dest}': ${osReason(err)}`);
+      throw new CliFileError(`cannot write '${this.dest}': ${osErrorReason(err)}`);
     }
   }
 

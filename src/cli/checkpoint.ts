@@ -20,9 +20,9 @@
  * uninterrupted run.
  */
 import { readFile } from "node:fs/promises";
-import { ModelFormatError, MoeRegressor, type ModelSnapshot } from "../index.js";
+import { ModelFormatError, MoeRegressor, osErrorReason, type ModelSnapshot } from "../index.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import { CliFileError, osReason } from "./errors.js";
+import { CliFileError } from "./errors.js";
 
 export const CHECKPOINT_FORMAT = "ismm-checkpoint";
 export const CHECKPOINT_VERSION = 1;
@@ -80,7 +80,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new CliFileError(`cannot read checkpoint '${path}': ${osReason(err)}`);
+    throw new CliFileError(`cannot read checkpoint '${path}': ${osErrorReason(err)}`);
   }
   let doc: unknown;
   try {

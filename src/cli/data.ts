@@ -4,8 +4,8 @@
  */
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { DataError, ModelFormatError, MoeRegressor, inferFormat, type TableFormat } from "../index.js";
-import { CliFileError, osReason } from "./errors.js";
+import { DataError, ModelFormatError, MoeRegressor, inferFormat, osErrorReason, type TableFormat } from "../index.js";
+import { CliFileError } from "./errors.js";
 
 /** Largest header we look at when peeking (a longer first line is left to the table reader). */
 const PEEK_LIMIT = 1 << 20;
@@ -176,7 +176,7 @@ export async function loadModel(path: string): Promise<LoadedModel> {
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new CliFileError(`cannot read model file '${path}': ${osReason(err)}`);
+    throw new CliFileError(`cannot read model file '${path}': ${osErrorReason(err)}`);
   }
   let json: unknown;
   try {

@@ -36,17 +36,6 @@ export class CliFileError extends Error {
   }
 }
 
-/** The OS reason of a system error (`no such file or directory (ENOENT)`), else the message. */
-export function osReason(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message);
-    if (code !== undefined && m !== null) return `${m[1]} (${code})`;
-    return code !== undefined ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
-}
-
 /** Collapses line breaks so that every error is exactly one line. */
 function oneLine(s: string): string {
   return s.replace(/\s*[\r\n]+\s*/g, " ").trim();

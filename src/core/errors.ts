@@ -82,3 +82,14 @@ export class NumericalError extends IsmmError {
     super("E_NUMERICAL", message);
   }
 }
+
+/** The OS reason of a Node system error (`no such file or directory (ENOENT)`), else its message. */
+export function osErrorReason(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message);
+    if (code !== undefined && m !== null) return `${m[1]} (${code})`;
+    return code !== undefined ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}

@@ -16,6 +16,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
+import { runDescent } from "./descent.js";
 
 export interface EmOptions extends BatchOptions {
   /** Maximum Newton iterations for the gate per M-step. Default 25. */
@@ -229,22 +230,11 @@ export function batchEM(
   const maxIter = options.maxIter ?? 500;
   const tol = options.tol ?? 1e-10;
   const work = em ?? createEmWorkspace(L, n, options.varianceFloor);
-  const history: number[] = [];
-  const violations: number[] = [];
-  let converged = false;
-  let it = 0;
-  for (;;) {
-    const f = eStep(L, theta, X, Y, n, work);
-    const t = history.length;
-    if (t > 0) {
-      const prev = history[t - 1];
-      if (f > prev + 1e-12 * (1 + Math.abs(prev))) violations.push(t);
-      if (Math.abs(f - prev) <= tol * (1 + Math.abs(f))) converged = true;
-    }
-    history.push(f);
-    if (converged || it >= maxIter) break;
-    mStepFromTau(L, theta, X, Y, n, work, options.gateStep ?? { kind: "newton", iters: options.newtonIters ?? 25 });
-    it++;
-  }
-  return { history, iterations: it, converged, violations };
+  const gate = options.gateStep ?? { kind: "newton", iters: options.newtonIters ?? 25 };
+  return runDescent(
+    () => eStep(L, theta, X, Y, n, work),
+    () => mStepFromTau(L, theta, X, Y, n, work, gate),
+    maxIter,
+    tol,
+  );
 }

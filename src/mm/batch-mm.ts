@@ -8,6 +8,7 @@
  * increase beyond rounding is recorded in `violations` (never silently skipped; STYLE pitfall 12).
  */
 import type { Surrogate } from "../surrogate/types.js";
+import { runDescent } from "./descent.js";
 
 export interface BatchOptions {
   /** Maximum number of M-steps. Default 500. */
@@ -37,27 +38,14 @@ export function batchMM<W>(
   const tol = options.tol ?? 1e-10;
   const ws = sur.createWorkspace();
   const s = new Float64Array(sur.statSize);
-  const history: number[] = [];
-  const violations: number[] = [];
-  let converged = false;
-  let it = 0;
-  for (;;) {
-    s.fill(0);
-    let f = 0;
-    for (let i = 0; i < n; i++) f += sur.accumulate(s, 1, 1 / n, theta, X, i * xDim, Y, i * yDim, ws);
-    f /= n;
-    const t = history.length;
-    if (t > 0) {
-      const prev = history[t - 1];
-      if (f > prev + 1e-12 * (1 + Math.abs(prev))) violations.push(t);
-      if (Math.abs(f - prev) <= tol * (1 + Math.abs(f))) converged = true;
-    }
-    history.push(f);
-    if (converged || it >= maxIter) break;
-    sur.mstep(s, theta, ws);
-    it++;
-  }
-  return { history, iterations: it, converged, violations };
+  return runDescent(
+    () => batchStats(sur, theta, X, xDim, Y, yDim, n, s, ws),
+    () => {
+      sur.mstep(s, theta, ws);
+    },
+    maxIter,
+    tol,
+  );
 }
 
 /**

@@ -19,7 +19,7 @@
  * unbounded growth.
  */
 
-import { DataError } from "../core/errors.js";
+import { DataError, osErrorReason } from "../core/errors.js";
 
 /** What a Node Readable yields: Buffers, or strings in object / encoding mode. */
 export type Chunk = string | Uint8Array;
@@ -94,7 +94,7 @@ export class LineReader {
         result = await this.chunks.next();
       } catch (err) {
         this.done = true;
-        throw new DataError(`read error: ${errorReason(err)}`, { file: this.label, line: this.line + 1 });
+        throw new DataError(`read error: ${osErrorReason(err)}`, { file: this.label, line: this.line + 1 });
       }
       if (result.done === true) {
         this.done = true;
@@ -191,13 +191,3 @@ function toBuffer(chunk: Chunk): Buffer {
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** The OS reason of a Node system error (`no such file or directory (ENOENT)`), else its message. */
-export function errorReason(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message);
-    if (code !== undefined && m !== null) return `${m[1]} (${code})`;
-    return code !== undefined ? `${err.message} (${code})` : err.message;
-  }
-  return String(err);
-}

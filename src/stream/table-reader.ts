@@ -21,7 +21,7 @@
  */
 
 import { open } from "node:fs/promises";
-import { DataError, InputError, OptionError, type DataLocation } from "../core/errors.js";
+import { DataError, InputError, OptionError, osErrorReason, type DataLocation } from "../core/errors.js";
 import {
   CsvRowParser,
   DEST_SKIP,
@@ -35,7 +35,7 @@ import {
   type RowProblem,
   type RowStatus,
 } from "./csv.js";
-import { type Chunk, LineReader, errorReason } from "./lines.js";
+import { type Chunk, LineReader } from "./lines.js";
 import { NdjsonRowParser, isBlankJson, ndjsonHeader } from "./ndjson.js";
 import { oneLine } from "./parse-number.js";
 
@@ -229,7 +229,7 @@ async function openInput(source: string, input: AsyncIterable<Chunk> | undefined
   try {
     handle = await open(source, "r");
   } catch (err) {
-    throw new DataError(`cannot open file: ${errorReason(err)}`, { file: source });
+    throw new DataError(`cannot open file: ${osErrorReason(err)}`, { file: source });
   }
   try {
     const stats = await handle.stat();
@@ -239,7 +239,7 @@ async function openInput(source: string, input: AsyncIterable<Chunk> | undefined
   } catch (err) {
     await handle.close();
     if (err instanceof DataError) throw err;
-    throw new DataError(`cannot open file: ${errorReason(err)}`, { file: source });
+    throw new DataError(`cannot open file: ${osErrorReason(err)}`, { file: source });
   }
 }
 
