@@ -76,6 +76,8 @@ export class MoeRegressor {
   meta: Record<string, unknown> = {};
   private L: MoeLayout | null = null;
   private scaler: Scaler | null = null;
+  /** Σ_j log σ_j of the scaler: scaled-units NLL + this = NLL in original units (fixed with the scaler). */
+  private nllOffset = 0;
   private buffer: Buffer | null = null;
   private learner: Learner | null = null;
   private userTheta: Float64Array | null = null;
@@ -212,7 +214,7 @@ export class MoeRegressor {
     scaleTargets(sc, y, yo, L.q, this.ys, 0);
     const f = learner.learn(this.xs, 0, this.ys, 0);
     if (Number.isFinite(f)) {
-      this.preqSum += f + nllShift(sc);
+      this.preqSum += f + this.nllOffset;
       this.preqCount++;
     }
   }
@@ -255,6 +257,7 @@ export class MoeRegressor {
       }).theta;
     }
     this.scaler = sc;
+    this.nllOffset = nllShift(sc);
     this.learner = learnerFactory(this.options.method).create(this.context(L), theta0, { X, Y, n: b.n });
     this.buffer = null;
   }
@@ -388,7 +391,7 @@ export class MoeRegressor {
     if (x.length !== L.d || yy.length !== L.q) throw new InputError(`nllOne requires x of length ${L.d} and y of length ${L.q}`);
     scaleDesign(sc, x, 0, L.d, this.xs, 0);
     scaleTargets(sc, yy, 0, L.q, this.ys, 0);
-    return rowNll(L, theta, this.xs, 0, this.ys, 0, this.rowWs as RowWorkspace) + nllShift(sc);
+    return rowNll(L, theta, this.xs, 0, this.ys, 0, this.rowWs as RowWorkspace) + this.nllOffset;
   }
 
   /** Mean NLL per row in original units over n rows (X n×d, Y n×q). Lower is better. */
@@ -401,7 +404,7 @@ export class MoeRegressor {
       scaleTargets(sc, Y, i * L.q, L.q, this.ys, 0);
       s += rowNll(L, theta, this.xs, 0, this.ys, 0, this.rowWs as RowWorkspace);
     }
-    return s / n + nllShift(sc);
+    return s / n + this.nllOffset;
   }
 
   /** The fitted parameters in original units (gate and expert rows with the intercept first). */
@@ -468,6 +471,7 @@ export class MoeRegressor {
     if (f.learner) {
       if (!f.scaler) throw new ModelFormatError("model file has a learner but no scaler");
       m.scaler = f.scaler(L.d, L.q);
+      m.nllOffset = nllShift(m.scaler);
       if (f.learner.method !== m.options.method) throw new ModelFormatError(`model file learner method must be '${m.options.method}'`);
       m.learner = learnerFactory(m.options.method).restore(m.context(L), f.learner);
     }
