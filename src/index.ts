@@ -2,7 +2,8 @@
  * ismm — incremental stochastic Majorization-Minimization for softmax-gated mixture-of-experts
  * regression on data streams (arXiv 2601.19811). Public API: re-exports only.
  */
-export { IsmmError, OptionError, DataError, InputError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
+export { IsmmError, OptionError, DataError, InputError, RowError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
+export { MAX_ABS_VALUE, isComputable } from "./core/limits.js";
 export type { DataLocation } from "./core/errors.js";
 export { createRng, rngFromState } from "./core/rng.js";
 export type { Rng } from "./core/rng.js";
@@ -14,7 +15,7 @@ export { logGate, expertMeans, rowPosterior, rowNll, meanNll, predictMoments, cr
 export type { RowWorkspace } from "./model/moe.js";
 export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
 export type { MoeParameters } from "./model/parameters.js";
-export { fitScaler, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
+export { fitScaler, scaledExtent, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
 export type { Scaler } from "./model/scaling.js";
 
 export { blendStats, mergeStats } from "./surrogate/types.js";
@@ -36,10 +37,13 @@ export { initializeMoe } from "./mm/init.js";
 export type { InitOptions, InitResult } from "./mm/init.js";
 
 export { METHODS } from "./learners/types.js";
-export type { MethodName, Learner, LearnerFactory } from "./learners/types.js";
+export type { MethodName, Learner, LearnerFactory, LearnerHealth } from "./learners/types.js";
 export { learnerFactory } from "./learners/registry.js";
 
 export { MoeRegressor, minInitRows } from "./estimators/moe-regressor.js";
+export { diagnosticWarnings, SEPARABLE_SLOPE, MIN_ROWS_PER_PARAMETER } from "./estimators/diagnostics.js";
+export type { FitDiagnostics, InitSummary } from "./estimators/diagnostics.js";
+export { WHOLE_DATA_RESTARTS } from "./estimators/initialize.js";
 export { MODEL_FORMAT, MODEL_VERSION, parseModelFile } from "./estimators/model-file.js";
 export type { ModelSnapshot } from "./estimators/model-file.js";
 export type { Prediction, Predictions, FitOptions } from "./estimators/moe-regressor.js";

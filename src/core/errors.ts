@@ -62,6 +62,28 @@ export class InputError extends IsmmError {
   }
 }
 
+/**
+ * One row of a batch passed to `learnOne`/`learnMany` cannot be learned (a non-finite value, or one
+ * beyond the computable range). Rows before it in the same call were learned; this row and the
+ * rest were not, and the model's state is as before this row.
+ */
+export class RowError extends InputError {
+  /** 0-based index of the row within the call. */
+  readonly row: number;
+  /** Which array and 0-based column: "x" (a feature) or "y" (a target). */
+  readonly array: "x" | "y";
+  readonly column: number;
+  /** The offending value as text, e.g. `NaN` or `1e+160, beyond ±1e150`. */
+  readonly detail: string;
+  constructor(caller: string, row: number, array: "x" | "y", column: number, detail: string) {
+    super(`${caller} requires finite values within ±1e150; row ${row}: ${array}[${column}] is ${detail}`);
+    this.row = row;
+    this.array = array;
+    this.column = column;
+    this.detail = detail;
+  }
+}
+
 /** A saved model / checkpoint is corrupt, of another version or of another kind. */
 export class ModelFormatError extends IsmmError {
   constructor(message: string) {

@@ -6,6 +6,7 @@
 import { ModelFormatError } from "../core/errors.js";
 import { fromNumbers, type LearnerSnapshot } from "../learners/types.js";
 import type { Scaler } from "../model/scaling.js";
+import type { FitDiagnostics, InitSummary } from "./diagnostics.js";
 import type { MoeRegressorOptions } from "./options.js";
 
 /** Model file tag and version; loading refuses anything else. */
@@ -20,13 +21,21 @@ export interface ModelSnapshot {
   readonly meta: Record<string, unknown>;
   readonly dims: { K: number; d: number; q: number } | null;
   readonly scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] } | null;
-  readonly buffer: { n: number; X: number[]; Y: number[] } | null;
+  readonly buffer: { n: number; X: number[]; Y: number[]; rows?: number[] } | null;
   readonly startTheta: number[] | null;
   readonly learner: LearnerSnapshot | null;
   readonly rng: { learner: number[]; order: number[] };
   readonly nSeen: number;
+  /** Rows the learner took after initialization (absent in files before diagnostics: 0). */
+  readonly learned?: number;
   readonly prequential: { sum: number; count: number };
   readonly finished: boolean;
+  /** Outlier and rejected-row counters (absent: none recorded). */
+  readonly counters?: { outliers: number; outlierRows: number[]; rejected: number };
+  /** How the model was initialized (absent: not recorded). */
+  readonly init?: InitSummary | null;
+  /** The diagnostics when saved (derived from the rest; for readers such as `ismm inspect`). */
+  readonly diagnostics?: FitDiagnostics | null;
 }
 
 /** A validated model file; dimension-dependent parts are decoded by the closures. */
@@ -37,10 +46,13 @@ export interface ParsedModel {
   readonly rngLearner: number[];
   readonly rngOrder: number[];
   readonly nSeen: number;
+  readonly learned: number | undefined;
   readonly prequential: { sum: number; count: number };
   readonly finished: boolean;
+  readonly counters: unknown;
+  readonly init: unknown;
   readonly scaler: ((d: number, q: number) => Scaler) | null;
-  readonly buffer: ((d: number, q: number) => { n: number; X: Float64Array; Y: Float64Array }) | null;
+  readonly buffer: ((d: number, q: number) => { n: number; X: Float64Array; Y: Float64Array; rows: Float64Array }) | null;
   readonly startTheta: ((size: number) => Float64Array) | null;
   readonly learner: LearnerSnapshot | null;
 }
@@ -81,8 +93,11 @@ export function parseModelFile(data: unknown): ParsedModel {
     rngLearner: rng.learner as number[],
     rngOrder: rng.order as number[],
     nSeen: data.nSeen,
+    learned: isCount(data.learned) ? data.learned : undefined,
     prequential: { sum: pq.sum, count: pq.count },
     finished: data.finished === true,
+    counters: data.counters,
+    init: isObj(data.init) ? data.init : null,
     scaler: isObj(sc)
       ? (d, q) => ({
           xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: fromNumbers(sc.xScale, d, "scaler.xScale"),
@@ -92,7 +107,9 @@ export function parseModelFile(data: unknown): ParsedModel {
     buffer: isObj(buf)
       ? (d, q) => {
           if (!isCount(buf.n)) throw new ModelFormatError("model file buffer.n must be a non-negative integer");
-          return { n: buf.n, X: fromNumbers(buf.X, buf.n * d, "buffer.X"), Y: fromNumbers(buf.Y, buf.n * q, "buffer.Y") };
+          const n = buf.n;
+          const rows = Array.isArray(buf.rows) ? fromNumbers(buf.rows, n, "buffer.rows") : Float64Array.from({ length: n }, (_, i) => i + 1);
+          return { n, X: fromNumbers(buf.X, n * d, "buffer.X"), Y: fromNumbers(buf.Y, n * q, "buffer.Y"), rows };
         }
       : null,
     startTheta: Array.isArray(data.startTheta) ? (size) => fromNumbers(data.startTheta, size, "startTheta") : null,

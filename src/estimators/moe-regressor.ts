@@ -1,31 +1,35 @@
 /**
  * `MoeRegressor`: the user-facing streaming estimator (River `learn_one` / sklearn `partial_fit`
- * semantics), a thin shell over plain state and the learner registry.
+ * semantics), a thin shell over a plain state record (estimators/state.ts) and the functions that
+ * step it: learn-row.ts (screen, buffer or learn one row), initialize.ts (robust scaler, outliers,
+ * multi-start EM with the MAP prior), snapshot.ts (the model file), diagnostics.ts.
  *
  * Life cycle:
  *  1. The first `initRows` rows are buffered (bounded memory). Then the scaler is fitted on the
- *     buffer (mean/sd, fixed from then on: no data leakage, constant memory), θ0 is found by the
+ *     buffer (median/IQR, fixed from then on: no data leakage, constant memory), θ0 is found by the
  *     multi-start EM of mm/init.ts on the buffer (or taken from `startFrom`), and the chosen
  *     learner is created with the buffer available (ISMM seeds s with the buffer's statistic).
  *  2. Every later row is scaled into an owned buffer and passed to the learner: no allocation.
- *  3. `finish()` ends the data: initializes from a short buffer if the stream ended early, and lets
- *     batch methods (EM) fit.
+ *  3. `flush()` ends the first pass of a finite data set (the buffer is then the whole data set,
+ *     fitted with restarts); `finish()` ends the data and lets batch methods (EM) fit.
  *
  * Predictions and scores are in the original units of the data.
  */
-import { InputError, ModelFormatError, NotFittedError } from "../core/errors.js";
-import { createRng, rngFromState, type Rng } from "../core/rng.js";
-import { moeLayout, type MoeLayout } from "../model/dims.js";
-import { createRowWorkspace, predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
+import { InputError, ModelFormatError, NotFittedError, RowError } from "../core/errors.js";
+import type { MoeLayout } from "../model/dims.js";
+import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
-import {
-  fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToOriginal, thetaToScaled, type Scaler,
-} from "../model/scaling.js";
-import { initializeMoe } from "../mm/init.js";
-import { learnerFactory } from "../learners/registry.js";
-import { toNumbers, type Learner, type LearnerContext } from "../learners/types.js";
-import { MODEL_FORMAT, MODEL_VERSION, parseModelFile, type ModelSnapshot, type ParsedModel } from "./model-file.js";
+import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
+import type { Learner } from "../learners/types.js";
+import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics } from "./diagnostics.js";
+import { initialize } from "./initialize.js";
+import { checkRow, learnRow } from "./learn-row.js";
+import { parseModelFile, type ModelSnapshot } from "./model-file.js";
 import { resolveOptions, type MoeRegressorOptions, type ResolvedOptions } from "./options.js";
+import { fromParsed, toSnapshot } from "./snapshot.js";
+import { createState, ensureDims, initRowsFor, minInitRows, type RegressorState } from "./state.js";
+
+export { minInitRows };
 
 /** One prediction (original units). */
 export interface Prediction {
@@ -52,75 +56,64 @@ export interface Predictions {
 
 /** Epoch options of `fit` on a finite data set. */
 export interface FitOptions {
-  /** Passes over the data. Default 1. */
+  /** Passes over the data after initialization. Default 1. */
   readonly epochs?: number;
   /** Row order per epoch: seeded permutation (default), file order, or i.i.d. with replacement. */
   readonly order?: "shuffle" | "sequential" | "bootstrap";
 }
 
-interface Buffer {
-  X: Float64Array;
-  Y: Float64Array;
-  n: number;
-  cap: number;
-}
-
-/** Number of rows needed to initialize: one per free parameter, and at least 2K. */
-export function minInitRows(L: MoeLayout): number {
-  return Math.max(L.size, 2 * L.K);
-}
-
 export class MoeRegressor {
-  readonly options: ResolvedOptions;
-  /** Free-form metadata saved with the model (the CLI stores column names here). */
-  meta: Record<string, unknown> = {};
-  private L: MoeLayout | null = null;
-  private scaler: Scaler | null = null;
-  /** Σ_j log σ_j of the scaler: scaled-units NLL + this = NLL in original units (fixed with the scaler). */
-  private nllOffset = 0;
-  private buffer: Buffer | null = null;
-  private learner: Learner | null = null;
-  private userTheta: Float64Array | null = null;
-  private learnerRng: Rng;
-  private orderRng: Rng;
-  private seen = 0;
-  private preqSum = 0;
-  private preqCount = 0;
-  private finished = false;
-  // owned scratch (allocated once the dimensions are known)
-  private xs = new Float64Array(0);
-  private ys = new Float64Array(0);
-  private rowWs: RowWorkspace | null = null;
+  private st: RegressorState;
 
   constructor(options: MoeRegressorOptions = {}) {
-    this.options = resolveOptions(options as Record<string, unknown>);
-    const root = createRng(this.options.seed);
-    this.learnerRng = root.fork(2);
-    this.orderRng = root.fork(3);
+    this.st = createState(resolveOptions(options as Record<string, unknown>));
   }
 
-  /** Number of rows learned (buffered rows included). */
+  /** The resolved options (every key present, validated, frozen). */
+  get options(): ResolvedOptions {
+    return this.st.options;
+  }
+  /** Free-form metadata saved with the model (the CLI stores column names here). */
+  get meta(): Record<string, unknown> {
+    return this.st.meta;
+  }
+  set meta(m: Record<string, unknown>) {
+    this.st.meta = m;
+  }
+  /** Rows seen: buffered, learned, or set aside as outliers (rows refused with a RowError are not counted). */
   get nSeen(): number {
-    return this.seen;
+    return this.st.seen;
+  }
+  /** Rows the learner took after initialization (one ISMM step each). */
+  get nLearned(): number {
+    return this.st.learned;
   }
   /** True once θ exists (the buffer was full, or `finish`/`flush` initialized early). */
   get isInitialized(): boolean {
-    return this.learner !== null;
+    return this.st.learner !== null;
   }
   get nExperts(): number {
     return this.options.nExperts;
   }
   /** d, or undefined before the first row. */
   get nFeatures(): number | undefined {
-    return this.L?.d;
+    return this.st.L?.d;
   }
   /** q, or undefined before the first row. */
   get nTargets(): number | undefined {
-    return this.L?.q;
+    return this.st.L?.q;
   }
-  /** Mean prequential (predict-then-learn) NLL per row in original units over rows after initialization, NaN if none. */
+  /**
+   * Mean prequential (predict-then-learn) NLL per row in original units over the rows learned after
+   * initialization: each row scored by the parameters that predict (the Polyak average for ISMM)
+   * before it is learned. NaN if none.
+   */
   get progressiveNll(): number {
-    return this.preqCount > 0 ? this.preqSum / this.preqCount : NaN;
+    return this.st.preqCount > 0 ? this.st.preqSum / this.st.preqCount : NaN;
+  }
+  /** Running sum and count behind `progressiveNll` (window means come from differences). */
+  get prequential(): { readonly sum: number; readonly count: number } {
+    return { sum: this.st.preqSum, count: this.st.preqCount };
   }
   /** The learner's method. */
   get method(): string {
@@ -129,7 +122,7 @@ export class MoeRegressor {
 
   /** Rows buffered before initialization: option `initRows` or max(1000, 5·K·p). */
   initRowsFor(L: MoeLayout): number {
-    return this.options.initRows ?? Math.max(1000, 5 * L.K * L.p);
+    return initRowsFor(this.st, L);
   }
 
   /**
@@ -138,23 +131,9 @@ export class MoeRegressor {
    * model initializes; the buffer is still used to fit the scaler and seed ISMM's statistic.
    */
   startFrom(params: MoeParameters, dims: { d: number; q: number }): void {
-    if (this.learner) throw new InputError("startFrom must be called before the model is initialized");
-    this.ensureDims(dims.d, dims.q, "startFrom");
-    this.userTheta = thetaFromParameters(this.L as MoeLayout, params);
-  }
-
-  private ensureDims(d: number, q: number, caller: string): MoeLayout {
-    if (this.L) {
-      if (this.L.d !== d) throw new InputError(`${caller} requires x of length ${this.L.d}, got ${d}`);
-      if (this.L.q !== q) throw new InputError(`${caller} requires y of length ${this.L.q}, got ${q}`);
-      return this.L;
-    }
-    const L = moeLayout({ K: this.options.nExperts, d, q });
-    this.L = L;
-    this.xs = new Float64Array(L.p);
-    this.ys = new Float64Array(q);
-    this.rowWs = createRowWorkspace(L);
-    return L;
+    if (this.st.learner) throw new InputError("startFrom must be called before the model is initialized");
+    const L = ensureDims(this.st, dims.d, dims.q, "startFrom");
+    this.st.userTheta = thetaFromParameters(L, params);
   }
 
   private checkFinite(v: ArrayLike<number>, what: string, caller: string): void {
@@ -166,18 +145,20 @@ export class MoeRegressor {
   /**
    * Learns one row. `x` has d entries (no intercept; the library adds it), `y` is a number (q = 1)
    * or q numbers. Inputs are copied, never retained or mutated. Throws InputError on a length
-   * mismatch or a non-finite value.
+   * mismatch, and RowError (row 0) on a value that is not finite or beyond ±1e150 — the model is
+   * then unchanged. A row more than `outlierThreshold` robust scales from the median is counted
+   * in `diagnostics()` and not learned.
    */
   learnOne(x: ArrayLike<number>, y: number | ArrayLike<number>): void {
     const yy: ArrayLike<number> = typeof y === "number" ? [y] : y;
-    const L = this.ensureDims(x.length, yy.length, "learnOne");
-    this.checkFinite(x, "x", "learnOne");
-    this.checkFinite(yy, "y", "learnOne");
-    this.learnRow(L, x, 0, yy, 0);
+    const L = ensureDims(this.st, x.length, yy.length, "learnOne");
+    this.learnChecked("learnOne", L, x, 0, yy, 0, 0);
   }
 
   /**
    * Learns n rows in order (= a loop of `learnOne`): X is n×d row-major, Y is n×q row-major.
+   * On a RowError (`err.row` is the 0-based index in this call) the rows before it are learned,
+   * that row and the rest are not.
    */
   learnMany(X: ArrayLike<number>, Y: ArrayLike<number>, n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new InputError(`learnMany requires a non-negative integer n, got ${n}`);
@@ -187,10 +168,8 @@ export class MoeRegressor {
     }
     const d = X.length / n;
     const q = Y.length / n;
-    const L = this.ensureDims(d, q, "learnMany");
-    this.checkFinite(X, "X", "learnMany");
-    this.checkFinite(Y, "Y", "learnMany");
-    for (let i = 0; i < n; i++) this.learnRow(L, X, i * d, Y, i * q);
+    const L = ensureDims(this.st, d, q, "learnMany");
+    for (let i = 0; i < n; i++) this.learnChecked("learnMany", L, X, i * d, Y, i * q, i);
   }
 
   /** Alias of `learnMany` (scikit-learn naming). */
@@ -198,72 +177,18 @@ export class MoeRegressor {
     this.learnMany(X, Y, n);
   }
 
-  private learnRow(L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number): void {
-    if (this.finished && this.learner?.storesRows) {
-      throw new InputError(`learnOne after finish() is not supported for method '${this.options.method}' (batch EM fits once)`);
+  private learnChecked(caller: string, L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, row: number): void {
+    const st = this.st;
+    if (st.finished && st.learner?.storesRows) {
+      throw new InputError(`learnOne after finish() is not supported for method '${st.options.method}' (batch EM fits once)`);
     }
-    this.seen++;
-    const learner = this.learner;
-    if (learner === null) {
-      this.bufferRow(L, x, xo, y, yo);
-      if ((this.buffer as Buffer).n >= this.initRowsFor(L)) this.initialize();
-      return;
+    try {
+      checkRow(caller, row, x, xo, L.d, y, yo, L.q);
+    } catch (e) {
+      if (e instanceof RowError) st.counters.rejected++;
+      throw e;
     }
-    const sc = this.scaler as Scaler;
-    scaleDesign(sc, x, xo, L.d, this.xs, 0);
-    scaleTargets(sc, y, yo, L.q, this.ys, 0);
-    const f = learner.learn(this.xs, 0, this.ys, 0);
-    if (Number.isFinite(f)) {
-      this.preqSum += f + this.nllOffset;
-      this.preqCount++;
-    }
-  }
-
-  private bufferRow(L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number): void {
-    if (this.buffer === null) {
-      const cap = this.initRowsFor(L);
-      this.buffer = { X: new Float64Array(cap * L.d), Y: new Float64Array(cap * L.q), n: 0, cap };
-    }
-    const b = this.buffer;
-    for (let a = 0; a < L.d; a++) b.X[b.n * L.d + a] = x[xo + a];
-    for (let j = 0; j < L.q; j++) b.Y[b.n * L.q + j] = y[yo + j];
-    b.n++;
-  }
-
-  /** Initializes from the buffered rows (called when the buffer is full, or by `flush`). */
-  private initialize(): void {
-    const L = this.L as MoeLayout;
-    const b = this.buffer as Buffer;
-    const need = minInitRows(L);
-    if (b.n < need) {
-      throw new InputError(
-        `${b.n} row${b.n === 1 ? "" : "s"} are too few for ${L.K} expert${L.K === 1 ? "" : "s"} with ${L.d} input${L.d === 1 ? "" : "s"} and ${L.q} target${L.q === 1 ? "" : "s"}: at least ${need} are needed (one per parameter)`,
-      );
-    }
-    const sc = this.options.standardize ? fitScaler(b.X, L.d, b.Y, L.q, b.n) : identityScaler(L.d, L.q);
-    const X = new Float64Array(b.n * L.p);
-    const Y = new Float64Array(b.n * L.q);
-    for (let i = 0; i < b.n; i++) {
-      scaleDesign(sc, b.X, i * L.d, L.d, X, i * L.p);
-      scaleTargets(sc, b.Y, i * L.q, L.q, Y, i * L.q);
-    }
-    let theta0: Float64Array;
-    if (this.userTheta) {
-      theta0 = thetaToScaled(L, sc, this.userTheta);
-    } else {
-      const o = this.options;
-      theta0 = initializeMoe(L, X, Y, b.n, createRng(o.seed).fork(1), {
-        starts: o.initStarts, startIters: o.initIters, refineIters: o.refineIters, varianceFloor: o.varianceFloor,
-      }).theta;
-    }
-    this.scaler = sc;
-    this.nllOffset = nllShift(sc);
-    this.learner = learnerFactory(this.options.method).create(this.context(L), theta0, { X, Y, n: b.n });
-    this.buffer = null;
-  }
-
-  private context(L: MoeLayout): LearnerContext {
-    return { layout: L, options: this.options as unknown as Record<string, unknown>, rng: this.learnerRng };
+    learnRow(st, L, x, xo, y, yo, () => initialize(st, false));
   }
 
   /**
@@ -271,22 +196,26 @@ export class MoeRegressor {
    * Throws InputError when there are too few rows for the model. No-op once initialized.
    */
   flush(): void {
-    if (this.learner) return;
-    if (!this.buffer || this.buffer.n === 0) throw new NotFittedError("MoeRegressor has seen no rows: call learnOne first");
-    this.initialize();
+    const st = this.st;
+    if (st.learner) return;
+    if (!st.buffer || st.buffer.n === 0) throw new NotFittedError("MoeRegressor has seen no rows: call learnOne first");
+    initialize(st, true);
   }
 
   /** End of data: `flush`, then let batch learners (EM) fit. Idempotent for streaming methods. */
   finish(): void {
     this.flush();
-    if (!this.finished || !this.learner?.storesRows) (this.learner as Learner).finish();
-    this.finished = true;
+    const st = this.st;
+    if (!st.finished || !st.learner?.storesRows) (st.learner as Learner).finish();
+    st.finished = true;
   }
 
   /**
-   * Fits on a finite data set: `epochs` passes, each in a seeded random order (default), file
-   * order, or i.i.d. with replacement (the empirical-distribution stream of spec §1.1), then
-   * `finish()`. X is n×d row-major, Y is n×q.
+   * Fits on a finite data set: `epochs` passes after initialization, each in a seeded random order
+   * (default), file order, or i.i.d. with replacement (the empirical-distribution stream of spec
+   * §1.1), then `finish()`. When the data are fewer than `initRows` rows, the first pass only fills
+   * the initialization buffer (which then holds each row once and is fitted with restarts), and
+   * `epochs` learning passes follow. X is n×d row-major, Y is n×q.
    */
   fit(X: ArrayLike<number>, Y: ArrayLike<number>, n: number, options: FitOptions = {}): this {
     const epochs = options.epochs ?? 1;
@@ -296,39 +225,62 @@ export class MoeRegressor {
     if (X.length % n !== 0 || Y.length % n !== 0) throw new InputError(`fit requires X of length n·d and Y of length n·q, got ${X.length} and ${Y.length} for n = ${n}`);
     const d = X.length / n;
     const q = Y.length / n;
-    const L = this.ensureDims(d, q, "fit");
+    const L = ensureDims(this.st, d, q, "fit");
     this.checkFinite(X, "X", "fit");
     this.checkFinite(Y, "Y", "fit");
     const idx = new Int32Array(n);
     // Batch EM stores rows and iterates to convergence itself: one pass gives it all the data.
-    const passes = this.options.method === "em" ? 1 : epochs;
+    let passes = this.options.method === "em" ? 1 : epochs;
     for (let e = 0; e < passes; e++) {
       for (let i = 0; i < n; i++) idx[i] = i;
       if (order === "shuffle") {
         for (let i = n - 1; i > 0; i--) {
-          const j = this.orderRng.int(i + 1);
+          const j = this.st.orderRng.int(i + 1);
           const t = idx[i];
           idx[i] = idx[j];
           idx[j] = t;
         }
       } else if (order === "bootstrap") {
-        for (let i = 0; i < n; i++) idx[i] = this.orderRng.int(n);
+        for (let i = 0; i < n; i++) idx[i] = this.st.orderRng.int(n);
       }
-      for (let r = 0; r < n; r++) this.learnRow(L, X, idx[r] * d, Y, idx[r] * q);
+      for (let r = 0; r < n; r++) this.learnChecked("fit", L, X, idx[r] * d, Y, idx[r] * q, idx[r]);
+      if (e === 0 && !this.isInitialized) {
+        // The whole data set sits in the buffer: initialize on it, then run the learning passes.
+        this.flush();
+        if (this.options.method !== "em") passes++;
+      }
     }
     this.finish();
     return this;
   }
 
   private requireFitted(caller: string): { L: MoeLayout; sc: Scaler; theta: Float64Array } {
-    if (!this.learner || !this.L || !this.scaler) {
-      const have = this.buffer?.n ?? 0;
-      const L = this.L;
+    const st = this.st;
+    if (!st.learner || !st.L || !st.scaler) {
+      const have = st.buffer?.n ?? 0;
+      const L = st.L;
       throw new NotFittedError(
-        `${caller} needs an initialized model: ${have} of ${L ? this.initRowsFor(L) : "?"} initialization rows buffered; learn more rows or call flush()`,
+        `${caller} needs an initialized model: ${have} of ${L ? initRowsFor(st, L) : "?"} initialization rows buffered; learn more rows or call flush()`,
       );
     }
-    return { L: this.L, sc: this.scaler, theta: this.learner.params() };
+    return { L: st.L, sc: st.scaler, theta: st.learner.params() };
+  }
+
+  /**
+   * What a user needs to tell a good fit from a broken one: rows set aside or rejected, the
+   * initialization, experts at the variance floor, weak or dead experts, a separable gate, skipped
+   * or ridged M-steps, guard trips (see estimators/diagnostics.ts). Needs an initialized model.
+   */
+  diagnostics(): FitDiagnostics {
+    const { L, theta } = this.requireFitted("diagnostics");
+    const st = this.st;
+    const health = st.learner?.health?.() ?? {};
+    return computeDiagnostics(L, theta, health, st.counters, st.init, st.seen, st.learned, st.options.varianceFloor);
+  }
+
+  /** `diagnostics()` as one-line warnings, each with what to do about it (empty: nothing to report). */
+  warnings(): string[] {
+    return diagnosticWarnings(this.diagnostics(), this.options.nExperts);
   }
 
   /** Allocation-free prediction into `out` (from `createPrediction`). x has d entries. */
@@ -336,9 +288,9 @@ export class MoeRegressor {
     const { L, sc, theta } = this.requireFitted("predictOne");
     if (x.length !== L.d) throw new InputError(`predictOne requires x of length ${L.d}, got ${x.length}`);
     this.checkFinite(x, "x", "predictOne");
-    const ws = this.rowWs as RowWorkspace;
-    scaleDesign(sc, x, 0, L.d, this.xs, 0);
-    out.expert = predictMoments(L, theta, this.xs, 0, ws, out.mean, out.variance);
+    const ws = this.st.rowWs as RowWorkspace;
+    scaleDesign(sc, x, 0, L.d, this.st.xs, 0);
+    out.expert = predictMoments(L, theta, this.st.xs, 0, ws, out.mean, out.variance);
     for (let k = 0; k < L.K; k++) {
       out.gate[k] = ws.a[k];
       for (let j = 0; j < L.q; j++) out.expertMeans[k * L.q + j] = sc.yMean[j] + sc.yScale[j] * ws.mu[k * L.q + j];
@@ -389,22 +341,24 @@ export class MoeRegressor {
     const { L, sc, theta } = this.requireFitted("nllOne");
     const yy: ArrayLike<number> = typeof y === "number" ? [y] : y;
     if (x.length !== L.d || yy.length !== L.q) throw new InputError(`nllOne requires x of length ${L.d} and y of length ${L.q}`);
-    scaleDesign(sc, x, 0, L.d, this.xs, 0);
-    scaleTargets(sc, yy, 0, L.q, this.ys, 0);
-    return rowNll(L, theta, this.xs, 0, this.ys, 0, this.rowWs as RowWorkspace) + this.nllOffset;
+    const st = this.st;
+    scaleDesign(sc, x, 0, L.d, st.xs, 0);
+    scaleTargets(sc, yy, 0, L.q, st.ys, 0);
+    return rowNll(L, theta, st.xs, 0, st.ys, 0, st.rowWs as RowWorkspace) + st.nllOffset;
   }
 
   /** Mean NLL per row in original units over n rows (X n×d, Y n×q). Lower is better. */
   score(X: ArrayLike<number>, Y: ArrayLike<number>, n: number): number {
     const { L, sc, theta } = this.requireFitted("score");
     if (X.length !== n * L.d || Y.length !== n * L.q) throw new InputError(`score requires X of length ${n * L.d} and Y of length ${n * L.q}`);
+    const st = this.st;
     let s = 0;
     for (let i = 0; i < n; i++) {
-      scaleDesign(sc, X, i * L.d, L.d, this.xs, 0);
-      scaleTargets(sc, Y, i * L.q, L.q, this.ys, 0);
-      s += rowNll(L, theta, this.xs, 0, this.ys, 0, this.rowWs as RowWorkspace);
+      scaleDesign(sc, X, i * L.d, L.d, st.xs, 0);
+      scaleTargets(sc, Y, i * L.q, L.q, st.ys, 0);
+      s += rowNll(L, theta, st.xs, 0, st.ys, 0, st.rowWs as RowWorkspace);
     }
-    return s / n + this.nllOffset;
+    return s / n + st.nllOffset;
   }
 
   /** The fitted parameters in original units (gate and expert rows with the intercept first). */
@@ -415,66 +369,20 @@ export class MoeRegressor {
 
   /** Full state as JSON-ready data: save → load → continue is bit-identical to never stopping. */
   toJSON(): ModelSnapshot {
-    const L = this.L;
-    const sc = this.scaler;
-    return {
-      format: MODEL_FORMAT,
-      version: MODEL_VERSION,
-      options: { ...this.options },
-      meta: this.meta,
-      dims: L ? { K: L.K, d: L.d, q: L.q } : null,
-      scaler: sc ? { xMean: toNumbers(sc.xMean), xScale: toNumbers(sc.xScale), yMean: toNumbers(sc.yMean), yScale: toNumbers(sc.yScale) } : null,
-      buffer: this.buffer && L ? { n: this.buffer.n, X: Array.from(this.buffer.X.subarray(0, this.buffer.n * L.d)), Y: Array.from(this.buffer.Y.subarray(0, this.buffer.n * L.q)) } : null,
-      startTheta: this.userTheta ? toNumbers(this.userTheta) : null,
-      learner: this.learner ? this.learner.toJSON() : null,
-      rng: { learner: this.learnerRng.getState(), order: this.orderRng.getState() },
-      nSeen: this.seen,
-      prequential: { sum: this.preqSum, count: this.preqCount },
-      finished: this.finished,
-    };
+    return toSnapshot(this.st, this.isInitialized ? this.diagnostics() : null);
   }
 
   /** Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. */
   static fromJSON(data: unknown): MoeRegressor {
+    let st: RegressorState;
     try {
-      return MoeRegressor.fromParsed(parseModelFile(data));
+      st = fromParsed(parseModelFile(data));
     } catch (e) {
       if (e instanceof ModelFormatError) throw e;
       throw new ModelFormatError(`invalid model file: ${(e as Error).message}`);
     }
-  }
-
-  private static fromParsed(f: ParsedModel): MoeRegressor {
-    const m = new MoeRegressor(f.options);
-    m.meta = f.meta;
-    m.learnerRng = rngFromState(f.rngLearner);
-    m.orderRng = rngFromState(f.rngOrder);
-    m.seen = f.nSeen;
-    m.preqSum = f.prequential.sum;
-    m.preqCount = f.prequential.count;
-    m.finished = f.finished;
-    if (f.dims === null) return m;
-    if (f.dims.K !== m.options.nExperts) {
-      throw new ModelFormatError(`model file dims.K (${f.dims.K}) disagrees with options.nExperts (${m.options.nExperts})`);
-    }
-    const L = m.ensureDims(f.dims.d, f.dims.q, "fromJSON");
-    if (f.startTheta) m.userTheta = f.startTheta(L.size);
-    if (f.buffer) {
-      const b = f.buffer(L.d, L.q);
-      const cap = Math.max(m.initRowsFor(L), b.n);
-      const X = new Float64Array(cap * L.d);
-      const Y = new Float64Array(cap * L.q);
-      X.set(b.X);
-      Y.set(b.Y);
-      m.buffer = { X, Y, n: b.n, cap };
-    }
-    if (f.learner) {
-      if (!f.scaler) throw new ModelFormatError("model file has a learner but no scaler");
-      m.scaler = f.scaler(L.d, L.q);
-      m.nllOffset = nllShift(m.scaler);
-      if (f.learner.method !== m.options.method) throw new ModelFormatError(`model file learner method must be '${m.options.method}'`);
-      m.learner = learnerFactory(m.options.method).restore(m.context(L), f.learner);
-    }
+    const m = new MoeRegressor(st.options);
+    m.st = st;
     return m;
   }
 }

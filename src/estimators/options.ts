@@ -21,7 +21,9 @@ export const OPTION_TABLE = {
   initRows: { kind: "int", min: 1, nullable: true, default: null, doc: "rows buffered before learning starts; null = max(1000, 5·K·p)" },
   initStarts: { kind: "int", min: 1, default: 5, doc: "random starts of the buffered multi-start EM initialization" },
   initIters: { kind: "int", min: 0, default: 15, doc: "EM iterations per start" },
-  refineIters: { kind: "int", min: 0, default: 60, doc: "EM iterations refining the best start" },
+  refineIters: { kind: "int", min: 0, default: 60, doc: "EM iterations refining the best start (to convergence, up to emMaxIter, when the data fit in the buffer)" },
+  restarts: { kind: "int", min: 1, nullable: true, default: null, doc: "EM runs refined at initialization, the best (lowest MAP objective) kept; null = 10 when the data fit in the initialization buffer, else 1" },
+  outlierThreshold: { kind: "float", min: 0, minOpen: true, nullable: true, default: 1000, doc: "rows with a value more than this many robust scales (IQR/1.349) from the median are not learned (counted in diagnostics); null = learn every row" },
   // γ0 = 0.25, α = 0.6 with averaging: lowest worst-case excess NLL in bench/schedule-study.ts
   // (bench/results/schedule-study.md), 16 schedules × 5 problems × 3 seeds.
   stepScale: { kind: "float", min: 0, minOpen: true, default: 0.25, doc: "ISMM γ0 in γ_n = min(1, γ0·n^(−α))" },
@@ -30,7 +32,10 @@ export const OPTION_TABLE = {
   averageFrom: { kind: "int", min: 0, nullable: true, default: 0, doc: "ISMM Polyak averaging of θ over rows n > averageFrom (0 = every row after initialization); null = off" },
   solver: { kind: "enum", values: ["fast", "exact"], default: "fast", doc: "ISMM M-step: O(K·p²) Sherman–Morrison updates (fast) or Cholesky from s every row, O(K·p³) (exact)" },
   refactorEvery: { kind: "int", min: 1, default: 1000, doc: "ISMM fast solver: rows between exact refactorizations of the maintained inverses" },
-  varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (guards variance collapse)" },
+  varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (last-resort guard; the variance prior is the cure for collapse)" },
+  variancePrior: { kind: "float", min: 0, default: 1, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows (0 = maximum likelihood); docs/MAP.md" },
+  priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's variance (scaled units)" },
+  gateRidge: { kind: "float", min: 0, default: 1, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
@@ -50,6 +55,8 @@ export interface ResolvedOptions {
   readonly initStarts: number;
   readonly initIters: number;
   readonly refineIters: number;
+  readonly restarts: number | null;
+  readonly outlierThreshold: number | null;
   readonly stepScale: number;
   readonly stepExponent: number;
   readonly burnIn: number;
@@ -57,6 +64,9 @@ export interface ResolvedOptions {
   readonly solver: "fast" | "exact";
   readonly refactorEvery: number;
   readonly varianceFloor: number;
+  readonly variancePrior: number;
+  readonly priorVariance: number;
+  readonly gateRidge: number;
   readonly learningRate: number | null;
   readonly batchSize: number;
   readonly hessianEvery: number;

@@ -11,6 +11,9 @@ export interface EmLearnerOptions {
   readonly emMaxIter: number;
   readonly emTol: number;
   readonly varianceFloor: number;
+  readonly variancePrior: number;
+  readonly priorVariance: number;
+  readonly gateRidge: number;
 }
 
 class EmLearner implements Learner {
@@ -74,7 +77,10 @@ class EmLearner implements Learner {
 
 function emOptions(ctx: LearnerContext): EmOptions {
   const o = ctx.options as unknown as EmLearnerOptions;
-  return { maxIter: o.emMaxIter, tol: o.emTol, varianceFloor: o.varianceFloor };
+  return {
+    maxIter: o.emMaxIter, tol: o.emTol, varianceFloor: o.varianceFloor,
+    variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
+  };
 }
 
 export const emLearner: LearnerFactory = {

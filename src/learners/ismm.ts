@@ -22,7 +22,9 @@ import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from 
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
 import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type MoeFastWorkspace } from "../surrogate/moe-fast.js";
-import { fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerSnapshot } from "./types.js";
+import {
+  fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
+} from "./types.js";
 
 export type IsmmSolver = "fast" | "exact";
 export const ISMM_SOLVERS: readonly IsmmSolver[] = ["fast", "exact"];
@@ -35,6 +37,9 @@ export interface IsmmLearnerOptions {
   /** Polyak averaging of θ over rows n > averageFrom; null disables it. */
   readonly averageFrom: number | null;
   readonly varianceFloor: number;
+  /** MAP variance prior (pseudo-rows) and its mode σ0² (surrogate/moe.ts). */
+  readonly variancePrior: number;
+  readonly priorVariance: number;
   /** M-step solver; absent = "fast". */
   readonly solver?: IsmmSolver;
   /** Fast solver: rank-one updates between exact refactorizations; absent = DEFAULT_REFACTOR_EVERY. */
@@ -71,13 +76,25 @@ class IsmmLearner implements Learner {
     return ismmParams(this.state);
   }
   finish(): void {}
+  health(): LearnerHealth {
+    const e = this.engine;
+    const st = this.state;
+    const S = e.sur.stats;
+    return {
+      expertWeights: st.s.slice(S.s0, S.s0 + e.sur.layout.K),
+      rowWeight: e.ws.rowWeight[0],
+      skippedMsteps: st.skippedMsteps,
+      ridgedSolves: e.ws.ridged[0],
+      ...(e.solver === "fast" ? { guardTrips: e.ws.fast.guardTrips } : {}),
+    };
+  }
   toJSON(): LearnerSnapshot {
     const st = this.state;
     const e = this.engine;
     return {
       method: "ismm", n: st.n, nAvg: st.nAvg, skippedMsteps: st.skippedMsteps,
       theta: toNumbers(st.theta), thetaAvg: toNumbers(st.thetaAvg), s: toNumbers(st.s),
-      solver: e.solver,
+      solver: e.solver, rowWeight: e.ws.rowWeight[0], ridgedSolves: e.ws.ridged[0],
       ...(e.solver === "fast" ? { fast: e.sur.exportFastState(e.ws) } : {}),
     };
   }
@@ -115,14 +132,16 @@ function build(
 ): { engine: Engine; cfg: IsmmConfig; state: IsmmState } {
   const { L, cfg, solver, o } = resolve(ctx);
   if (solver === "exact") {
-    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor });
+    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance });
     const ws = sur.createWorkspace();
     const s = new Float64Array(sur.statSize);
     const n0 = fill(sur, s, ws);
     const base = ismmInit(sur, theta0, s, n0);
     return { engine: { solver, sur, ws }, cfg, state: base };
   }
-  const sur = moeFastSurrogate(L, { varianceFloor: o.varianceFloor, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY });
+  const sur = moeFastSurrogate(L, {
+    varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY,
+  });
   const ws = sur.createWorkspace(true);
   const s = ws.statistic as Float64Array;
   const n0 = fill(sur, s, ws);
@@ -167,6 +186,9 @@ export const ismmLearner: LearnerFactory = {
     state.skippedMsteps = typeof skipped === "number" ? skipped : 0;
     state.theta.set(fromNumbers(snap.theta, paramSize, "ismm snapshot theta"));
     state.thetaAvg.set(fromNumbers(snap.thetaAvg, paramSize, "ismm snapshot thetaAvg"));
+    // The MAP prior's row weight (set again by the next accumulate) and a diagnostic count.
+    if (typeof snap.rowWeight === "number" && snap.rowWeight >= 0 && snap.rowWeight <= 1) engine.ws.rowWeight[0] = snap.rowWeight;
+    if (typeof snap.ridgedSolves === "number" && snap.ridgedSolves >= 0) engine.ws.ridged[0] = snap.ridgedSolves;
     if (state.s.length !== statSize) throw new RangeError("ismm snapshot: statistic size mismatch");
     // Fast state: only when it was saved by the fast solver (else the first M-step refactorizes).
     if (engine.solver === "fast" && snap.solver === "fast" && snap.fast !== undefined) {

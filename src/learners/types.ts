@@ -37,6 +37,22 @@ export interface Learner {
   readonly storesRows: boolean;
   /** Full state as plain JSON (numbers round-trip exactly), for save → load → continue. */
   toJSON(): LearnerSnapshot;
+  /** What the learner knows about its own numerical health (absent: it tracks nothing). */
+  health?(): LearnerHealth;
+}
+
+/** A learner's own diagnostics; a field is absent when the method does not track it. */
+export interface LearnerHealth {
+  /** Per-expert weight s0_k of the statistic (sums to 1): the share of the data each expert explains. */
+  readonly expertWeights?: Float64Array;
+  /** Weight of the newest row in the statistic (γ_n): expertWeights[k] / rowWeight ≈ expert k's effective rows. */
+  readonly rowWeight?: number;
+  /** M-steps skipped because the statistic was outside the valid set. */
+  readonly skippedMsteps?: number;
+  /** Solves whose Gram matrix needed a ridge to factorize. */
+  readonly ridgedSolves?: number;
+  /** Fast solver: refactorizations forced by the Sherman–Morrison guard. */
+  readonly guardTrips?: number;
 }
 
 export interface LearnerSnapshot {

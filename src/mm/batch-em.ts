@@ -9,22 +9,32 @@
  *     g = (1/n) Σ_i (τ_i − π_i)_{1:K−1} ⊗ x_i,   H = (1/n) Σ_i (diag π_i − π_i π_iᵀ)_{1:K−1} ⊗ x_i x_iᵀ
  *     W ← W + t H⁻¹ g, with t halved until Q does not decrease (so EM stays monotone: a GEM).
  *
+ * MAP variant (docs/MAP.md): with `variancePrior` c > 0 the expert step uses the inverse-gamma
+ * prior of surrogate/moe.ts at weight c/n; with `gateRidge` λ > 0 the gate maximizes
+ *   Q(W) − (λ/n)·½ Σ_{k,l<K} A_kl w_kᵀ D w_l,   D = diag(0, 1, …, 1)  (slopes only),
+ * the symmetric ridge ¼(λ/n) Σ_{k≤K} ‖w_k − w̄‖²_D of the full-K gate (A = ½(I − 11ᵀ/K)), which keeps
+ * a separable gate finite. Both at 0 give maximum likelihood exactly.
+ *
  * Memory O(nK + ((K−1)p)²): this is a batch method, not a streaming one.
  */
 import { cholSolve, cholWithRidge, symRank1Blend } from "../core/dense.js";
 import type { MoeLayout } from "../model/dims.js";
 import { logGate, rowNll } from "../model/moe.js";
-import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
+import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
 import { runDescent } from "./descent.js";
 
-export interface EmOptions extends BatchOptions {
+export interface EmOptions extends BatchOptions, EmPriorOptions {
   /** Maximum Newton iterations for the gate per M-step. Default 25. */
   readonly newtonIters?: number;
   /** Gate update of the M-step; overrides `newtonIters`. Default Newton (exact EM). */
   readonly gateStep?: GateStep;
-  /** σ²_min as in the MM surrogate. Default 1e-6. */
-  readonly varianceFloor?: number;
+}
+
+/** The expert safeguards and MAP prior of surrogate/moe.ts, plus the gate ridge of EM. */
+export interface EmPriorOptions extends MoeSurrogateOptions {
+  /** λ, the gate ridge in pseudo-rows (penalty weight λ/n). Default 0. */
+  readonly gateRidge?: number;
 }
 
 /** Reusable buffers for the EM steps on n rows. */
@@ -43,12 +53,17 @@ export interface EmWorkspace {
   G2Ready: boolean;
   readonly G1: Float64Array; // (K−1)×p
   readonly rhs: Float64Array; // p
+  /** λ/n: the gate ridge's weight for these n rows. */
+  readonly ridge: number;
 }
 
-export function createEmWorkspace(L: MoeLayout, n: number, varianceFloor = 1e-6): EmWorkspace {
-  const sur = moeSurrogate(L, { varianceFloor });
+export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions = {}): EmWorkspace {
+  const sur = moeSurrogate(L, prior);
   const m = (L.K - 1) * L.p;
+  const gateRidge = prior.gateRidge ?? 0;
+  if (!(gateRidge >= 0) || !Number.isFinite(gateRidge)) throw new RangeError(`gateRidge must be a finite number ≥ 0, got ${gateRidge}`);
   return {
+    ridge: gateRidge / n,
     sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: new Float64Array(n * L.K),
     H: new Float64Array(m * m), R: new Float64Array(m * m), g: new Float64Array(m), w0: new Float64Array(m),
     logPi: new Float64Array(L.K),
@@ -62,6 +77,7 @@ export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Arra
   const S = em.sur.stats;
   const s = em.s;
   s.fill(0);
+  em.ws.rowWeight[0] = 1 / n; // the MAP prior is worth c of these n rows
   for (let i = 0; i < n; i++) {
     const xo = i * p;
     for (let k = 0; k < K; k++) {
@@ -79,6 +95,24 @@ export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Arra
   }
 }
 
+/** ½ Σ_{k,l<K} A_kl w_kᵀ D w_l (D drops the intercept), A = ½(I − 11ᵀ/K). */
+function gatePenalty(L: MoeLayout, theta: Float64Array): number {
+  const { K, p } = L;
+  let val = 0;
+  for (let a = 1; a < p; a++) {
+    let sq = 0;
+    let sum = 0;
+    for (let k = 0; k < K - 1; k++) {
+      const w = theta[L.gate + k * p + a];
+      sq += w * w;
+      sum += w;
+    }
+    val += 0.25 * (sq - (sum * sum) / K);
+  }
+  return val;
+}
+
+/** The penalized gate objective Q(W) − (λ/n)·gatePenalty(W). */
 function gateQ(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace): number {
   const { K, p } = L;
   let Q = 0;
@@ -89,7 +123,7 @@ function gateQ(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em
       if (t > 0) Q += t * em.logPi[k];
     }
   }
-  return Q / n;
+  return Q / n - (em.ridge > 0 ? em.ridge * gatePenalty(L, theta) : 0);
 }
 
 /**
@@ -121,6 +155,17 @@ export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n
             // Upper triangle of H: block (k,l) with l ≥ k; inside the diagonal block only b ≥ a.
             for (let b = l === k ? a : 0; b < p; b++) H[row + b] += ca * X[xo + b];
           }
+        }
+      }
+    }
+    if (em.ridge > 0) {
+      // Penalty gradient λ(A ⊗ D)w and Hessian λ(A ⊗ D), A_kl = ½(δ_kl − 1/K), upper blocks l ≥ k.
+      for (let a = 1; a < p; a++) {
+        let sum = 0;
+        for (let l = 0; l < K - 1; l++) sum += theta[L.gate + l * p + a];
+        for (let k = 0; k < K - 1; k++) {
+          g[k * p + a] -= em.ridge * 0.5 * (theta[L.gate + k * p + a] - sum / K);
+          for (let l = k; l < K - 1; l++) H[(k * p + a) * m + l * p + a] += em.ridge * 0.5 * ((k === l ? 1 : 0) - 1 / K);
         }
       }
     }
@@ -164,6 +209,7 @@ export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: nu
     const G2 = em.G2R;
     G2.fill(0);
     for (let i = 0; i < n; i++) symRank1Blend(p, G2, 0, 1, 1 / n, X, i * p);
+    for (let a = 1; a < p; a++) G2[a * p + a] += em.ridge; // (A ⊗ (G2 + λD/n)) is the penalized bound
     if (cholWithRidge(p, G2, 0, G2, 0) < 0) return;
     em.G2Ready = true;
   }
@@ -209,7 +255,26 @@ export function mStepFromTau(
   else mmGate(L, theta, X, n, em, gate.iters);
 }
 
-/** E-step: em.tau ← τ(θ) for every row; returns the mean NLL at θ. */
+/**
+ * The MAP penalty per row of EM on n rows: (c/n) Σ_kj ½[log σ²_kj + σ0²/σ²_kj] + (λ/n)·½ Σ A_kl w_kᵀDw_l.
+ * 0 when both priors are off.
+ */
+export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWorkspace): number {
+  const c = em.sur.variancePrior;
+  let val = 0;
+  if (c > 0) {
+    const s0 = em.sur.priorVariance;
+    for (let kj = 0; kj < L.K * L.q; kj++) {
+      const v = theta[L.logSigma2 + kj];
+      val += 0.5 * (v + s0 * Math.exp(-v));
+    }
+    val *= c / n;
+  }
+  if (em.ridge > 0) val += em.ridge * gatePenalty(L, theta);
+  return val;
+}
+
+/** E-step: em.tau ← τ(θ) for every row; returns the mean NLL at θ plus the MAP penalty (the EM objective). */
 export function eStep(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace): number {
   const { K, p, q } = L;
   let f = 0;
@@ -217,7 +282,7 @@ export function eStep(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Flo
     f += rowNll(L, theta, X, i * p, Y, i * q, em.ws);
     for (let k = 0; k < K; k++) em.tau[i * K + k] = em.ws.a[k];
   }
-  return f / n;
+  return f / n + emPenalty(L, theta, n, em);
 }
 
 /**
@@ -229,7 +294,7 @@ export function batchEM(
 ): BatchResult {
   const maxIter = options.maxIter ?? 500;
   const tol = options.tol ?? 1e-10;
-  const work = em ?? createEmWorkspace(L, n, options.varianceFloor);
+  const work = em ?? createEmWorkspace(L, n, options);
   const gate = options.gateStep ?? { kind: "newton", iters: options.newtonIters ?? 25 };
   return runDescent(
     () => eStep(L, theta, X, Y, n, work),

@@ -3,40 +3,49 @@
  * prefix of the stream.
  *
  *   for r = 1..starts:
- *     partition the buffer by seeded k-means++ (+3 Lloyd steps) — even r on (x, y), odd r on x only
- *     (regimes of x, the gate's view) — and soften it: τ = 0.8·onehot + 0.2/K
+ *     partition the buffer — r ≡ 0 (mod 3): seeded k-means++ (+3 Lloyd steps) on (x, y); r ≡ 1: on x
+ *     only (regimes of x, the gate's view); r ≡ 2: a uniformly random partition (flexmix's start) —
+ *     and soften it: τ = 0.8·onehot + 0.2/K
  *     θ_r = EM M-step from τ, then `startIters` EM iterations
- *   keep the θ_r with the lowest buffer NLL, refine it with `refineIters` more EM iterations.
+ *   refine the `restarts` best θ_r (lowest EM objective: mean NLL + MAP penalty, which a collapsed
+ *   expert cannot game) with `refineIters` more EM iterations each; keep the best.
  *
  * The data are expected standardized (the estimator does it), so Euclidean k-means is sensible.
  * All randomness comes from the `rng` argument.
  */
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
-import { batchEM, createEmWorkspace, eStep, mStepFromTau, type GateStep } from "./batch-em.js";
+import { batchEM, createEmWorkspace, eStep, mStepFromTau, type EmPriorOptions, type GateStep } from "./batch-em.js";
 
-export interface InitOptions {
+export interface InitOptions extends EmPriorOptions {
   /** Random starts. Default 5. */
   readonly starts?: number;
   /** EM iterations per start. Default 15. */
   readonly startIters?: number;
   /** EM iterations refining the best start. Default 60. */
   readonly refineIters?: number;
-  readonly varianceFloor?: number;
   /**
    * Gate update inside the EM iterations. Default: one damped Newton step when the Newton system
    * is small ((K−1)p ≤ 64), else 5 Böhning MM steps. Either is a monotone generalized EM; a full
    * Newton loop made d = 100 initializations take minutes (O(n(K−1)²p² + ((K−1)p)³) per step).
    */
   readonly gateStep?: GateStep;
+  /** Starts refined after screening (the best by objective). Default 1. */
+  readonly restarts?: number;
+  /** Stop a refinement when the objective changes by ≤ tol·(1 + |F|). Default 1e-12. */
+  readonly tol?: number;
 }
 
 export interface InitResult {
   readonly theta: Float64Array;
-  /** Buffer mean NLL of the returned θ. */
+  /** EM objective (buffer mean NLL + MAP penalty) of the returned θ. */
   readonly nll: number;
-  /** Buffer mean NLL of each start after its EM iterations. */
+  /** EM objective of each start after its screening iterations. */
   readonly startNlls: number[];
+  /** EM objective of each refined start, best first is not implied: in the order refined. */
+  readonly refinedNlls: number[];
+  /** Whether the kept refinement met the tolerance within `refineIters`. */
+  readonly converged: boolean;
 }
 
 /** Seeded k-means++ assignment of n points (n×m row-major) to K clusters; writes labels. */
@@ -112,40 +121,49 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const starts = options.starts ?? 5;
   const startIters = options.startIters ?? 15;
   const refineIters = options.refineIters ?? 60;
+  const restarts = Math.max(1, Math.min(options.restarts ?? 1, starts));
+  const tol = options.tol ?? 1e-12;
   const gateStep: GateStep = options.gateStep ?? ((L.K - 1) * L.p <= 64 ? { kind: "newton", iters: 1 } : { kind: "mm", iters: 5 });
   const { K, p, q, d } = L;
-  const em = createEmWorkspace(L, n, options.varianceFloor);
+  const em = createEmWorkspace(L, n, options);
   const labels = new Int32Array(n);
   const mAll = d + q;
   const P = new Float64Array(n * mAll);
-  let best: Float64Array | null = null;
-  let bestNll = Infinity;
-  const startNlls: number[] = [];
+  const candidates: { theta: Float64Array; nll: number }[] = [];
   for (let r = 0; r < starts; r++) {
-    const useY = r % 2 === 0 || d === 0;
+    const kind = d === 0 ? 0 : r % 3;
+    const useY = kind === 0;
     const m = useY ? d + q : d;
-    for (let i = 0; i < n; i++) {
-      for (let a = 0; a < d; a++) P[i * m + a] = X[i * p + 1 + a];
-      if (useY) for (let j = 0; j < q; j++) P[i * m + d + j] = Y[i * q + j];
-    }
     const startRng = rng.fork(r);
-    if (K > 1) kmeansLabels(P, n, m, K, startRng, labels);
-    else labels.fill(0);
+    if (K === 1) labels.fill(0);
+    else if (kind === 2) for (let i = 0; i < n; i++) labels[i] = startRng.int(K);
+    else {
+      for (let i = 0; i < n; i++) {
+        for (let a = 0; a < d; a++) P[i * m + a] = X[i * p + 1 + a];
+        if (useY) for (let j = 0; j < q; j++) P[i * m + d + j] = Y[i * q + j];
+      }
+      kmeansLabels(P, n, m, K, startRng, labels);
+    }
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < K; k++) em.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
     }
     const theta = new Float64Array(L.size);
     mStepFromTau(L, theta, X, Y, n, em, gateStep);
-    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, varianceFloor: options.varianceFloor, gateStep }, em);
-    const nll = res.history[res.history.length - 1];
-    startNlls.push(nll);
-    if (nll < bestNll || best === null) {
-      bestNll = nll;
-      best = theta;
-    }
+    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, gateStep }, em);
+    candidates.push({ theta, nll: res.history[res.history.length - 1] });
   }
-  const theta = best as Float64Array;
-  const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol: 1e-12, varianceFloor: options.varianceFloor, gateStep }, em);
-  const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
-  return { theta, nll, startNlls };
+  const startNlls = candidates.map((c) => c.nll);
+  // Stable order: ties keep the earlier start (deterministic for a given rng).
+  const order = candidates.map((_, i) => i).sort((a, b) => (candidates[a].nll - candidates[b].nll) || a - b);
+  let best: { theta: Float64Array; nll: number; converged: boolean } | null = null;
+  const refinedNlls: number[] = [];
+  for (let r = 0; r < restarts; r++) {
+    const theta = candidates[order[r]].theta;
+    const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, em);
+    const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
+    refinedNlls.push(nll);
+    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged };
+  }
+  const b = best as { theta: Float64Array; nll: number; converged: boolean };
+  return { theta: b.theta, nll: b.nll, startNlls, refinedNlls, converged: b.converged };
 }

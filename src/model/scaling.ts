@@ -27,29 +27,77 @@ export function identityScaler(d: number, q: number): Scaler {
   return { xMean: new Float64Array(d), xScale: new Float64Array(d).fill(1), yMean: new Float64Array(q), yScale: new Float64Array(q).fill(1) };
 }
 
+/** Normal-consistency factor of the interquartile range: IQR/1.349 estimates σ for Gaussian data. */
+const IQR_TO_SD = 1.349;
+
 /**
- * Fits a scaler to the first n rows of raw X (n×d) and Y (n×q): mean and sample standard
- * deviation (two-pass, so no catastrophic cancellation). A column with zero or non-finite spread
- * gets scale 1 (it is then only centered).
+ * Robust location and scale of one column (n values at A[j], A[m + j], …), sorted in `buf`:
+ * the median, and IQR/1.349; where the IQR is 0 (e.g. a 0/1 column with few ones), the standard
+ * deviation of the values between the 1st and 99th percentiles; where that is 0 too, 1. One
+ * extreme value cannot move either (unlike mean/sd, where a single 1e12 makes every other row
+ * look constant, and a single 1e154 overflows the sum of squares).
+ */
+function robustColumn(A: Float64Array, m: number, j: number, n: number, buf: Float64Array): { center: number; scale: number } {
+  for (let i = 0; i < n; i++) buf[i] = A[i * m + j];
+  const v = buf.subarray(0, n).sort();
+  const at = (f: number): number => {
+    const h = (n - 1) * f;
+    const lo = Math.floor(h);
+    const hi = Math.min(lo + 1, n - 1);
+    return v[lo] + (h - lo) * (v[hi] - v[lo]);
+  };
+  const center = at(0.5);
+  const tiny = 1e-12 * Math.max(1, Math.abs(center));
+  const iqr = (at(0.75) - at(0.25)) / IQR_TO_SD;
+  if (iqr > tiny && Number.isFinite(iqr)) return { center, scale: iqr };
+  const lo = at(0.01);
+  const hi = at(0.99);
+  let mu = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (v[i] >= lo && v[i] <= hi) {
+      mu += v[i];
+      k++;
+    }
+  }
+  mu /= k;
+  let ss = 0;
+  for (let i = 0; i < n; i++) if (v[i] >= lo && v[i] <= hi) ss += (v[i] - mu) * (v[i] - mu);
+  const sd = k > 1 ? Math.sqrt(ss / (k - 1)) : 0;
+  return { center, scale: sd > tiny && Number.isFinite(sd) ? sd : 1 };
+}
+
+/**
+ * Fits a robust scaler to the first n rows of raw X (n×d) and Y (n×q): per column the median and
+ * the interquartile range / 1.349 (see `robustColumn` for the fallbacks). O(n log n) per column,
+ * once, at initialization.
  */
 export function fitScaler(X: Float64Array, d: number, Y: Float64Array, q: number, n: number): Scaler {
   const sc = identityScaler(d, q);
-  const col = (A: Float64Array, m: number, j: number, mean: Float64Array, scale: Float64Array) => {
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += A[i * m + j];
-    mu /= n;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const z = A[i * m + j] - mu;
-      ss += z * z;
-    }
-    const sd = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
-    mean[j] = mu;
-    scale[j] = sd > 1e-12 * Math.max(1, Math.abs(mu)) && Number.isFinite(sd) ? sd : 1;
-  };
-  for (let j = 0; j < d; j++) col(X, d, j, sc.xMean, sc.xScale);
-  for (let j = 0; j < q; j++) col(Y, q, j, sc.yMean, sc.yScale);
+  if (n === 0) return sc;
+  const buf = new Float64Array(n);
+  for (let j = 0; j < d; j++) {
+    const r = robustColumn(X, d, j, n, buf);
+    sc.xMean[j] = r.center;
+    sc.xScale[j] = r.scale;
+  }
+  for (let j = 0; j < q; j++) {
+    const r = robustColumn(Y, q, j, n, buf);
+    sc.yMean[j] = r.center;
+    sc.yScale[j] = r.scale;
+  }
   return sc;
+}
+
+/**
+ * Largest |scaled value| of a raw row (x at xo, d values; y at yo, q values), in robust scales
+ * from the median: the row's distance from the bulk of the initialization rows.
+ */
+export function scaledExtent(sc: Scaler, x: ArrayLike<number>, xo: number, d: number, y: ArrayLike<number>, yo: number, q: number): number {
+  let m = 0;
+  for (let a = 0; a < d; a++) m = Math.max(m, Math.abs((x[xo + a] - sc.xMean[a]) / sc.xScale[a]));
+  for (let j = 0; j < q; j++) m = Math.max(m, Math.abs((y[yo + j] - sc.yMean[j]) / sc.yScale[j]));
+  return m;
 }
 
 /** Writes the scaled design row (1, x̃) of raw x (read at xo) into out[oo..oo+d+1). */

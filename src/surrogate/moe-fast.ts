@@ -38,7 +38,8 @@
  * identities hold whatever the caller did to θ between rows.
  *
  * ── 4. M-step in O(Kqp + Kp) ─────────────────────────────────────────────────────────────────
- *   β_kj ← carried β_kj,   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj)/s0_k, σ²_min),   w_k ← carried w_k.
+ *   β_kj ← carried β_kj,   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj + νσ0²)/(s0_k + ν), σ²_min),   w_k ← carried w_k
+ * (ν = c·b, the MAP variance prior of surrogate/moe.ts; c = 0 is the MLE).
  *
  * ── 5. Exact refactorization and guards ──────────────────────────────────────────────────────
  * A factor is refactorized from s — with exactly the code of the exact M-step (cholWithRidge,
@@ -181,6 +182,8 @@ export interface MoeFastSurrogate extends Surrogate<MoeFastWorkspace> {
   readonly stats: MoeStatLayout;
   readonly varianceFloor: number;
   readonly deadTol: number;
+  readonly variancePrior: number;
+  readonly priorVariance: number;
   readonly refactorEvery: number;
   readonly maxGain: number;
   /**
@@ -205,7 +208,7 @@ export interface MoeFastSurrogate extends Surrogate<MoeFastWorkspace> {
 
 export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): MoeFastSurrogate {
   const exact = moeSurrogate(L, options);
-  const { varianceFloor, deadTol } = exact;
+  const { varianceFloor, deadTol, variancePrior, priorVariance } = exact;
   const refactorEvery = options.refactorEvery ?? DEFAULT_REFACTOR_EVERY;
   const maxGain = options.maxGain ?? DEFAULT_MAX_GAIN;
   if (!(refactorEvery >= 1)) throw new RangeError(`refactorEvery must be ≥ 1, got ${refactorEvery}`);
@@ -353,6 +356,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
   ): number {
     ws.sc[SC_A] = a;
     ws.sc[SC_B] = b;
+    ws.rowWeight[0] = b;
     accumulateRow(s, theta, x, xo, y, yo, ws);
     return ws.loss[0];
   }
@@ -460,6 +464,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     F.refactors++;
     F.valid[k] = 0;
     const ridge = cholWithRidge(p, s, so, R, 0);
+    if (ridge !== 0) ws.ridged[0]++;
     if (ridge < 0) return false;
     for (let j = 0; j < q; j++) {
       const kj = k * q + j;
@@ -472,7 +477,8 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       let bxy = 0; // dot(p, rhs, 0, s, xy), inlined: a returned double would be boxed
       for (let i = 0; i < p; i++) bxy += rhs[i] * s[xy + i];
       const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-      theta[L.logSigma2 + kj] = Math.log(Math.max(rss / s0, varianceFloor));
+      const nu = variancePrior * ws.rowWeight[0];
+      theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nu * priorVariance) / (s0 + nu), varianceFloor));
     }
     if (ridge === 0) {
       inverseInto(ws, F, k);
@@ -489,6 +495,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     F.refactors++;
     F.valid[G] = 0;
     const ridge = cholWithRidge(p, s, S.G2, R, 0);
+    if (ridge !== 0) ws.ridged[0]++;
     if (ridge < 0) return false;
     tmp.fill(0);
     for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
@@ -518,6 +525,8 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     // Experts.
     let updated = false;
     const B = F.beta;
+    const nu = variancePrior * ws.rowWeight[0];
+    const nuSigma0 = nu * priorVariance;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
       if (!(s0 > deadTol)) {
@@ -536,7 +545,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
             theta[bo + i] = v;
             bxy += v * s[xy + i];
           }
-          theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy) / s0, varianceFloor));
+          theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy + nuSigma0) / (s0 + nu), varianceFloor));
         }
         updated = true;
       } else if (refactorExpert(F, k, s, theta, ws)) {
@@ -632,6 +641,8 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     stats: S,
     varianceFloor,
     deadTol,
+    variancePrior,
+    priorVariance,
     refactorEvery,
     maxGain,
     exact,

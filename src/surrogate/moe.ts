@@ -10,6 +10,14 @@
  *   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj)/s0_k, σ²_min)
  *   w_k  = 2 G2⁻¹ (G1_k + Σ_l G1_l)             (A⁻¹ = 2(I + 11ᵀ), one p×p factorization for all k)
  *
+ * MAP variant (issue 9, docs/MAP.md): an inverse-gamma prior on every σ²_kj worth c pseudo-rows of
+ * variance σ0² (options `variancePrior` = c, `priorVariance` = σ0²) adds to L the penalty
+ *   R_ν(θ) = ν Σ_k Σ_j ½ [ log σ²_kj + σ0² / σ²_kj ],   ν = c·b,
+ * where b is the blend weight of the newest row (γ_n in ISMM, 1/n for a batch average), so the prior
+ * is worth c rows at the weight the statistic gives its newest row, and vanishes as γ_n → 0. The
+ * M-step stays closed form:  σ²_kj = max((syy_kj − β_kjᵀ sxy_kj + ν σ0²)/(s0_k + ν), σ²_min).
+ * c = 0 is the MLE M-step exactly.
+ *
  * Safeguards (spec §3.6): variance floor σ²_min; an expert with s0_k ≤ deadTol keeps its previous
  * β and σ²; a Gram matrix that is not numerically positive definite gets a small ridge
  * (`cholWithRidge`) and then σ² uses the full residual formula, exact for the ridge solution.
@@ -29,9 +37,17 @@ export interface MoeSurrogateOptions {
   readonly varianceFloor?: number;
   /** An expert whose weight s0_k is ≤ this keeps its parameters. Default 1e-8. */
   readonly deadTol?: number;
+  /** c, the inverse-gamma prior's weight in pseudo-rows per expert (0 = maximum likelihood). Default 0. */
+  readonly variancePrior?: number;
+  /** σ0², the prior's mode of every expert variance, in the units the model sees. Default 1. */
+  readonly priorVariance?: number;
 }
 
 export interface MoeWorkspace extends RowWorkspace {
+  /** [b]: blend weight of the newest row (set by `accumulate`; 1/n for a batch average). ν = c·b. */
+  readonly rowWeight: Float64Array;
+  /** [solves that needed a ridge (Gram matrix not numerically positive definite)] — a diagnostic. */
+  readonly ridged: Float64Array;
   readonly R: Float64Array; // p×p Cholesky factor
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
@@ -43,6 +59,8 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   readonly stats: MoeStatLayout;
   readonly varianceFloor: number;
   readonly deadTol: number;
+  readonly variancePrior: number;
+  readonly priorVariance: number;
   /** Expert half of the M-step (used by batch EM, whose expert M-step is the same). */
   mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
   /** Gate half of the M-step (the Böhning–Newton step). */
@@ -52,11 +70,17 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
 export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): MoeSurrogate {
   const varianceFloor = options.varianceFloor ?? 1e-6;
   const deadTol = options.deadTol ?? 1e-8;
+  const variancePrior = options.variancePrior ?? 0;
+  const priorVariance = options.priorVariance ?? 1;
+  if (!(variancePrior >= 0) || !Number.isFinite(variancePrior)) throw new RangeError(`variancePrior must be a finite number ≥ 0, got ${variancePrior}`);
+  if (!(priorVariance > 0) || !Number.isFinite(priorVariance)) throw new RangeError(`priorVariance must be a finite number > 0, got ${priorVariance}`);
   const S = moeStatLayout(L);
   const { K, q, p } = L;
 
   function createWorkspace(): MoeWorkspace {
-    return { ...createRowWorkspace(L), R: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p) };
+    return {
+      ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
+    };
   }
 
   function accumulate(
@@ -64,6 +88,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace,
   ): number {
     rowPosterior(L, theta, x, xo, y, yo, ws); // ws.a = τ, ws.logPi = log π̄, ws.loss[0] = f
+    ws.rowWeight[0] = b;
     const f = ws.loss[0];
     const tau = ws.a;
     for (let k = 0; k < K; k++) {
@@ -99,12 +124,15 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   /** Expert half of θ̄(s): weighted least squares and variances. Returns true if any expert moved. */
   function mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
     const { R, rhs } = ws;
+    const nu = variancePrior * ws.rowWeight[0];
+    const nuSigma0 = nu * priorVariance;
     let updated = false;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
       if (!(s0 > deadTol)) continue; // dead expert: keep β_k, σ²_k
       const so = S.Sxx + k * p * p;
       const ridge = cholWithRidge(p, s, so, R, 0);
+      if (ridge !== 0) ws.ridged[0]++;
       if (ridge < 0) continue;
       for (let j = 0; j < q; j++) {
         const kj = k * q + j;
@@ -116,7 +144,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         const bxy = dot(p, rhs, 0, s, xy);
         // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
         const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-        theta[L.logSigma2 + kj] = Math.log(Math.max(rss / s0, varianceFloor));
+        theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
       }
       updated = true;
     }
@@ -127,7 +155,9 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   function mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
     if (K === 1) return true;
     const { R, rhs, tmp } = ws;
-    if (cholWithRidge(p, s, S.G2, R, 0) < 0) return false;
+    const ridge = cholWithRidge(p, s, S.G2, R, 0);
+    if (ridge !== 0) ws.ridged[0]++;
+    if (ridge < 0) return false;
     tmp.fill(0);
     for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
     for (let k = 0; k < K - 1; k++) {
@@ -149,7 +179,9 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return rowNll(L, theta, x, xo, y, yo, ws);
   }
 
-  function objective(theta: Float64Array, s: Float64Array): number {
+  /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
+  function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
+    const nu = variancePrior * ws.rowWeight[0];
     let val = 0;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
@@ -159,6 +191,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         const bo = L.beta + kj * p;
         const quad = s[S.syy + kj] - 2 * dot(p, theta, bo, s, S.sxy + kj * p) + quadFormUpper(p, s, S.Sxx + k * p * p, theta, bo, theta, bo);
         val += 0.5 * s0 * v + quad / (2 * Math.exp(v));
+        if (nu > 0) val += 0.5 * nu * (v + priorVariance * Math.exp(-v));
       }
     }
     for (let k = 0; k < K - 1; k++) {
@@ -179,6 +212,8 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     stats: S,
     varianceFloor,
     deadTol,
+    variancePrior,
+    priorVariance,
     createWorkspace,
     accumulate,
     mstep,

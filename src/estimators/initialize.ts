@@ -1,0 +1,85 @@
+/**
+ * Initialization from the buffered rows (README "Initialization without ground truth"):
+ *
+ *  1. a robust scaler (median, IQR/1.349) fitted on the buffer, fixed from then on;
+ *  2. rows more than `outlierThreshold` robust scales from the median are set aside (counted and
+ *     named in the diagnostics), so one gross value cannot steer the start;
+ *  3. θ0 by multi-start EM with the MAP prior (mm/init.ts), or the user's `startFrom` parameters.
+ *     When the stream ended before the buffer filled (`wholeData`: the buffer is the whole data
+ *     set, so EM is cheap), `restarts` runs (default 10) are each refined to convergence and the
+ *     lowest EM objective (mean NLL + MAP penalty, which a collapsed expert cannot game) is kept;
+ *  4. the learner starts from θ0 with the remaining buffer (ISMM seeds its statistic with it).
+ */
+import { createRng } from "../core/rng.js";
+import { InputError } from "../core/errors.js";
+import { learnerFactory } from "../learners/registry.js";
+import type { LearnerContext } from "../learners/types.js";
+import type { MoeLayout } from "../model/dims.js";
+import { fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToScaled } from "../model/scaling.js";
+import { initializeMoe } from "../mm/init.js";
+import { noteOutlier } from "./learn-row.js";
+import { minInitRows, type RegressorState } from "./state.js";
+
+/** Restarts refined when the buffer holds the whole data set and `restarts` is null (auto). */
+export const WHOLE_DATA_RESTARTS = 10;
+
+export function learnerContext(st: RegressorState, L: MoeLayout): LearnerContext {
+  return { layout: L, options: st.options as unknown as Record<string, unknown>, rng: st.learnerRng };
+}
+
+function tooFew(n: number, L: MoeLayout, need: number, what: string): InputError {
+  const s = (v: number, w: string) => `${v} ${w}${v === 1 ? "" : "s"}`;
+  return new InputError(
+    `${s(n, what)} are too few for ${s(L.K, "expert")} with ${s(L.d, "input")} and ${s(L.q, "target")}: at least ${need} are needed (one per parameter)`,
+  );
+}
+
+/** Initializes `st` from its buffer. `wholeData`: the data ended before the buffer filled. */
+export function initialize(st: RegressorState, wholeData: boolean): void {
+  const L = st.L as MoeLayout;
+  const b = st.buffer as NonNullable<RegressorState["buffer"]>;
+  const o = st.options;
+  const need = minInitRows(L);
+  if (b.n < need) throw tooFew(b.n, L, need, "row");
+  const sc = o.standardize ? fitScaler(b.X, L.d, b.Y, L.q, b.n) : identityScaler(L.d, L.q);
+  const X = new Float64Array(b.n * L.p);
+  const Y = new Float64Array(b.n * L.q);
+  let n = 0;
+  for (let i = 0; i < b.n; i++) {
+    scaleDesign(sc, b.X, i * L.d, L.d, X, n * L.p);
+    scaleTargets(sc, b.Y, i * L.q, L.q, Y, n * L.q);
+    if (o.outlierThreshold !== null) {
+      let extent = 0;
+      for (let a = 1; a < L.p; a++) extent = Math.max(extent, Math.abs(X[n * L.p + a]));
+      for (let j = 0; j < L.q; j++) extent = Math.max(extent, Math.abs(Y[n * L.q + j]));
+      if (extent > o.outlierThreshold) {
+        noteOutlier(st, b.rows[i]);
+        continue;
+      }
+    }
+    n++;
+  }
+  if (n < need) throw tooFew(n, L, need, "row without outliers");
+  const restarts = o.restarts ?? (wholeData ? WHOLE_DATA_RESTARTS : 1);
+  let theta0: Float64Array;
+  if (st.userTheta) {
+    theta0 = thetaToScaled(L, sc, st.userTheta);
+    st.init = { rows: n, method: "given", wholeData, restarts: 0, objectives: [], objective: NaN, converged: true };
+  } else {
+    const res = initializeMoe(L, X, Y, n, createRng(o.seed).fork(1), {
+      // With the whole data set, every restart is screened from twice as many starts and refined to convergence.
+      starts: Math.max(o.initStarts, restarts > 1 ? 2 * restarts : 0),
+      startIters: o.initIters,
+      refineIters: wholeData ? Math.max(o.refineIters, o.emMaxIter) : o.refineIters,
+      tol: wholeData ? o.emTol : 1e-12,
+      restarts,
+      varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
+    });
+    theta0 = res.theta;
+    st.init = { rows: n, method: "em", wholeData, restarts, objectives: res.refinedNlls, objective: res.nll, converged: res.converged };
+  }
+  st.scaler = sc;
+  st.nllOffset = nllShift(sc);
+  st.learner = learnerFactory(o.method).create(learnerContext(st, L), theta0, { X: X.subarray(0, n * L.p), Y: Y.subarray(0, n * L.q), n });
+  st.buffer = null;
+}

@@ -1,0 +1,98 @@
+/**
+ * One row into the estimator: buffer it (before initialization) or scale it and pass it to the
+ * learner, scoring it first with the parameters that predict (prequential, predict-then-learn).
+ *
+ * Rows are screened in two tiers:
+ *  - not computable (a non-finite value, or |v| > 1e150 whose square would overflow a statistic):
+ *    `RowError` before anything changes — the caller can locate it, skip it, or stop;
+ *  - an outlier (after initialization, some value more than `outlierThreshold` robust scales from
+ *    the median): counted and named in the diagnostics, not learned — one wild value must not
+ *    poison the statistic every later row is blended into.
+ */
+import { RowError } from "../core/errors.js";
+import { isComputable, MAX_ABS_VALUE } from "../core/limits.js";
+import type { MoeLayout } from "../model/dims.js";
+import { rowPosterior, type RowWorkspace } from "../model/moe.js";
+import { scaleDesign, scaleTargets, type Scaler } from "../model/scaling.js";
+import type { Learner } from "../learners/types.js";
+import { MAX_EXAMPLES } from "./diagnostics.js";
+import { initRowsFor, type RegressorState } from "./state.js";
+
+/** Throws RowError if some value of the row is not computable. `row` names it within the caller's batch. */
+export function checkRow(
+  caller: string, row: number, x: ArrayLike<number>, xo: number, d: number, y: ArrayLike<number>, yo: number, q: number,
+): void {
+  for (let a = 0; a < d; a++) {
+    const v = x[xo + a];
+    if (!isComputable(v)) throw new RowError(caller, row, "x", a, Number.isFinite(v) ? `${v}, beyond ±${MAX_ABS_VALUE}` : `${v}`);
+  }
+  for (let j = 0; j < q; j++) {
+    const v = y[yo + j];
+    if (!isComputable(v)) throw new RowError(caller, row, "y", j, Number.isFinite(v) ? `${v}, beyond ±${MAX_ABS_VALUE}` : `${v}`);
+  }
+}
+
+function bufferRow(st: RegressorState, L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number): void {
+  if (st.buffer === null) {
+    const cap = initRowsFor(st, L);
+    st.buffer = { X: new Float64Array(cap * L.d), Y: new Float64Array(cap * L.q), n: 0, cap, rows: new Float64Array(cap) };
+  }
+  const b = st.buffer;
+  for (let a = 0; a < L.d; a++) b.X[b.n * L.d + a] = x[xo + a];
+  for (let j = 0; j < L.q; j++) b.Y[b.n * L.q + j] = y[yo + j];
+  b.rows[b.n] = st.seen;
+  b.n++;
+}
+
+/**
+ * Learns one checked row. Before initialization the row is buffered and `onFull` runs when the
+ * buffer is full; afterwards it is scaled into the state's scratch (no allocation), screened for
+ * outliers, scored by the predicting parameters, and learned.
+ */
+export function learnRow(
+  st: RegressorState, L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, onFull: () => void,
+): void {
+  st.seen++;
+  const learner = st.learner;
+  if (learner === null) {
+    bufferRow(st, L, x, xo, y, yo);
+    if ((st.buffer as NonNullable<RegressorState["buffer"]>).n >= initRowsFor(st, L)) onFull();
+    return;
+  }
+  const sc = st.scaler as Scaler;
+  const xs = st.xs;
+  const ys = st.ys;
+  scaleDesign(sc, x, xo, L.d, xs, 0);
+  scaleTargets(sc, y, yo, L.q, ys, 0);
+  const limit = st.options.outlierThreshold;
+  if (limit !== null) {
+    let extent = 0;
+    for (let i = 1; i < L.p; i++) extent = Math.max(extent, Math.abs(xs[i]));
+    for (let j = 0; j < L.q; j++) extent = Math.max(extent, Math.abs(ys[j]));
+    if (extent > limit) {
+      noteOutlier(st, st.seen);
+      return;
+    }
+  }
+  scoreAndLearn(st, L, learner, xs, ys);
+}
+
+/** Records an outlier's ordinal (the first few) and counts it. */
+export function noteOutlier(st: RegressorState, ordinal: number): void {
+  const c = st.counters;
+  c.outliers++;
+  if (c.outlierRows.length < MAX_EXAMPLES) c.outlierRows.push(ordinal);
+}
+
+/** Prequential score of the scaled row under the predicting parameters, then one learner step. */
+function scoreAndLearn(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array): void {
+  const ws = st.rowWs as RowWorkspace;
+  rowPosterior(L, learner.params(), xs, 0, ys, 0, ws);
+  const f = ws.loss[0];
+  if (Number.isFinite(f)) {
+    st.preqSum += f + st.nllOffset;
+    st.preqCount++;
+  }
+  learner.learn(xs, 0, ys, 0);
+  st.learned++;
+}
