@@ -88,6 +88,18 @@ async function dataSize(source: string): Promise<number | null> {
   }
 }
 
+/** "initialization: 133 rows, EM (10 restarts); then 20 ismm passes (2,660 rows)". */
+export function whatRan(model: MoeRegressor, learningPasses: number): string {
+  const init = model.initialization;
+  const method = model.options.method;
+  const start = init === null
+    ? "no initialization"
+    : `initialization: ${fmtInt(init.rows)} rows, ${init.method === "given" ? "given parameters" : `EM${init.restarts > 1 ? ` (${init.restarts} restarts)` : ""}`}`;
+  if (method === "em") return `${start}; then batch EM on every row`;
+  const n = model.nLearned;
+  return `${start}; then ${learningPasses} ${method} pass${learningPasses === 1 ? "" : "es"} (${fmtInt(n)} row${n === 1 ? "" : "s"} learned)`;
+}
+
 async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const t0 = performance.now();
   const cmd = "fit";
@@ -188,7 +200,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   };
   const progress = new Progress(ctx.progress, ctx.tty, "fit");
   const tTrain = performance.now();
-  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen });
+  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen, skipInvalid });
   progress.done({ rows: result.rowsTotal, fraction: 1, loss: model.progressiveNll });
   const trainMs = performance.now() - tTrain;
   try {
@@ -197,12 +209,6 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     throw withSource(err, label);
   }
   const fp = fingerprint as Fingerprint;
-  const o = model.options;
-  const d = (fp.run.features as string[]).length;
-  const initRows = o.initRows ?? Math.max(1000, 5 * o.nExperts * (d + 1));
-  ctx.detail(
-    `initialization: scaling and θ0 from the first ${fmtInt(Math.min(initRows, result.rowsPerEpoch))} rows (multi-start EM: ${o.initStarts} starts × ${o.initIters} iterations, then ${o.refineIters} refining)`,
-  );
   model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + "\n");
 
@@ -211,9 +217,10 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
       `ismm: skipped ${fmtInt(result.skipped.count)} invalid row${result.skipped.count === 1 ? "" : "s"} of ${label}${epochs > 1 ? " per epoch" : ""} (first: ${result.skipped.firstReasons[0]})`,
     );
   }
+  for (const w of model.warnings()) ctx.warn(w);
   const loss = model.progressiveNll;
   ctx.out(
-    `ismm fit: ${model.options.method}, K = ${model.options.nExperts}, ${fmtInt(result.rowsPerEpoch)} rows × ${epochs} epoch${epochs === 1 ? "" : "s"} in ${fmtSeconds(trainMs)}` +
+    `ismm fit: ${model.options.method}, K = ${model.options.nExperts}, ${fmtInt(result.rowsPerEpoch)} rows; ${whatRan(model, result.passes - (result.wholeData ? 1 : 0))} in ${fmtSeconds(trainMs)}` +
       `${Number.isFinite(loss) ? `; progressive NLL ${fmtNum(loss)}` : ""}; seed ${model.options.seed}; model written to ${out}`,
   );
   ctx.detail(`rows/s ${fmtInt(result.rowsTotal / Math.max(trainMs / 1000, 1e-9))}; total time ${fmtSeconds(performance.now() - t0)}`);

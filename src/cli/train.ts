@@ -3,8 +3,12 @@
  * feeds the reader's batches to `learnMany` (no copy), optionally keeps only some rows (the demo's
  * split), writes checkpoints every N learned rows, skips the rows a checkpoint already consumed,
  * and draws progress. Memory is constant in the number of rows (one reader batch at a time).
+ *
+ * Finite data smaller than the initialization buffer: the first pass only fills the buffer, so at
+ * its end the model initializes on the whole data set (`flush`, with restarts) and `epochs`
+ * learning passes follow — `--epochs E` always means E passes that learn.
  */
-import { DataError, type MoeRegressor, type TableReader } from "../index.js";
+import { DataError, RowError, type MoeRegressor, type TableReader } from "../index.js";
 import type { CheckpointProgress } from "./checkpoint.js";
 import { withSource } from "./errors.js";
 import type { Progress } from "./progress.js";
@@ -24,6 +28,8 @@ export interface TrainPlan {
   readonly progress?: Progress;
   /** Called with each epoch's reader before its first row (e.g. to check the header). */
   readonly onOpen?: (reader: TableReader, epoch: number) => void;
+  /** Skip rows the model refuses (RowError: a value beyond ±1e150) instead of stopping. */
+  readonly skipInvalid?: boolean;
 }
 
 export interface TrainResult {
@@ -35,6 +41,19 @@ export interface TrainResult {
   readonly skipped: { count: number; firstReasons: string[] };
   /** Invalid rows skipped over all epochs. */
   readonly skippedTotal: number;
+  /** Passes over the data (the buffer-filling pass of a small data set included). */
+  readonly passes: number;
+  /** True when the first pass only filled the initialization buffer (the data fit in it). */
+  readonly wholeData: boolean;
+}
+
+/** A row the model refused, as the CLI's located one-line error. */
+function refusedRow(err: RowError, reader: TableReader, label: string, row: number): DataError {
+  const name = err.array === "x" ? reader.featureNames[err.column] : reader.targetNames[err.column];
+  const col = reader.header.indexOf(name);
+  return new DataError(`value ${err.detail} in data row ${row}: too large to compute with (use --skip-invalid to skip such rows)`, {
+    file: label, column: col >= 0 ? col + 1 : undefined, columnName: name,
+  });
 }
 
 export async function train(plan: TrainPlan): Promise<TrainResult> {
@@ -44,9 +63,14 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
   let skippedBefore = start.skippedBefore;
   let rowsPerEpoch = 0;
   let skipped = { count: 0, firstReasons: [] as string[] };
-  for (let epoch = start.epoch; epoch <= epochs; epoch++) {
+  // A resumed small-data run already spent its first pass on the buffer.
+  let wholeData = model.isInitialized && model.initialization?.wholeData === true && model.options.method !== "em";
+  let passes = wholeData ? epochs + 1 : epochs;
+  for (let epoch = start.epoch; epoch <= passes; epoch++) {
     const skip = epoch === start.epoch ? start.rows : 0;
     const reader = await plan.open();
+    let refused = 0;
+    const refusedReasons: string[] = [];
     try {
       plan.onOpen?.(reader, epoch);
       const d = reader.featureNames.length;
@@ -71,9 +95,20 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
         }
         let runStart = -1;
         const flush = (end: number): void => {
-          if (runStart < 0) return;
-          const m = end - runStart;
-          model.learnMany(X.subarray(runStart * d, end * d), Y.subarray(runStart * q, end * q), m);
+          while (runStart >= 0 && runStart < end) {
+            try {
+              model.learnMany(X.subarray(runStart * d, end * d), Y.subarray(runStart * q, end * q), end - runStart);
+              break;
+            } catch (err) {
+              if (!(err instanceof RowError)) throw err;
+              const bad = runStart + err.row; // rows before it were learned
+              const located = refusedRow(err, reader, plan.label, index + bad + 1);
+              if (plan.skipInvalid !== true) throw located;
+              refused++;
+              if (refusedReasons.length < 5) refusedReasons.push(located.message);
+              runStart = bad + 1;
+            }
+          }
           runStart = -1;
         };
         for (let i = first; i < n; i++) {
@@ -100,21 +135,30 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
         index += n;
         if (progress !== undefined) {
           const total = reader.totalBytes;
-          const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / epochs : undefined;
-          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: epochs > 1 ? `epoch ${epoch}/${epochs}` : undefined });
+          const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / passes : undefined;
+          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: passes > 1 ? `pass ${epoch}/${passes}` : undefined });
         }
       }
       if (index < skip) {
         throw new DataError(`the data differ from the checkpoint: it consumed ${skip} rows of epoch ${epoch} but the data have only ${index}`, { file: plan.label });
       }
-      rowsPerEpoch = index;
-      skipped = reader.skipped();
+      rowsPerEpoch = index - refused;
+      const r = reader.skipped();
+      skipped = { count: r.count + refused, firstReasons: [...r.firstReasons, ...refusedReasons].slice(0, 5) };
       skippedBefore += skipped.count;
+      if (epoch === 1 && !model.isInitialized) {
+        // The data fit in the initialization buffer: fit it whole, then run the learning passes.
+        model.flush();
+        if (model.options.method !== "em") {
+          wholeData = true;
+          passes = epochs + 1;
+        }
+      }
     } catch (err) {
       throw withSource(err, plan.label);
     } finally {
       reader.close();
     }
   }
-  return { rowsTotal, rowsPerEpoch, skipped, skippedTotal: skippedBefore };
+  return { rowsTotal, rowsPerEpoch, skipped, skippedTotal: skippedBefore, passes, wholeData };
 }

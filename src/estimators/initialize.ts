@@ -62,6 +62,7 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
   if (n < need) throw tooFew(n, L, need, "row without outliers");
   const restarts = o.restarts ?? (wholeData ? WHOLE_DATA_RESTARTS : 1);
   let theta0: Float64Array;
+  let weight = n;
   if (st.userTheta) {
     theta0 = thetaToScaled(L, sc, st.userTheta);
     st.init = { rows: n, method: "given", wholeData, restarts: 0, objectives: [], objective: NaN, converged: true };
@@ -76,10 +77,12 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
       varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
     });
     theta0 = res.theta;
+    // A converged batch fit of the whole data set: its statistic stands for every EM pass over it.
+    if (wholeData) weight = n * Math.max(1, res.iterations);
     st.init = { rows: n, method: "em", wholeData, restarts, objectives: res.refinedNlls, objective: res.nll, converged: res.converged };
   }
   st.scaler = sc;
   st.nllOffset = nllShift(sc);
-  st.learner = learnerFactory(o.method).create(learnerContext(st, L), theta0, { X: X.subarray(0, n * L.p), Y: Y.subarray(0, n * L.q), n });
+  st.learner = learnerFactory(o.method).create(learnerContext(st, L), theta0, { X: X.subarray(0, n * L.p), Y: Y.subarray(0, n * L.q), n, weight });
   st.buffer = null;
 }

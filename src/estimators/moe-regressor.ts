@@ -21,7 +21,7 @@ import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
-import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics } from "./diagnostics.js";
+import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitSummary } from "./diagnostics.js";
 import { initialize } from "./initialize.js";
 import { checkRow, learnRow } from "./learn-row.js";
 import { parseModelFile, type ModelSnapshot } from "./model-file.js";
@@ -91,6 +91,10 @@ export class MoeRegressor {
   /** True once θ exists (the buffer was full, or `finish`/`flush` initialized early). */
   get isInitialized(): boolean {
     return this.st.learner !== null;
+  }
+  /** How the model was initialized (rows, restarts, EM objective), or null before. */
+  get initialization(): InitSummary | null {
+    return this.st.init;
   }
   get nExperts(): number {
     return this.options.nExperts;

@@ -33,9 +33,11 @@ export const OPTION_TABLE = {
   solver: { kind: "enum", values: ["fast", "exact"], default: "fast", doc: "ISMM M-step: O(K·p²) Sherman–Morrison updates (fast) or Cholesky from s every row, O(K·p³) (exact)" },
   refactorEvery: { kind: "int", min: 1, default: 1000, doc: "ISMM fast solver: rows between exact refactorizations of the maintained inverses" },
   varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (last-resort guard; the variance prior is the cure for collapse)" },
-  variancePrior: { kind: "float", min: 0, default: 1, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows (0 = maximum likelihood); docs/MAP.md" },
-  priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's variance (scaled units)" },
-  gateRidge: { kind: "float", min: 0, default: 1, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood)" },
+  // c = 0.05 rows per coefficient, σ0² = 0.1: the largest prior that keeps small data within 0.001 nats of
+  // flexmix's MLE while curing expert collapse at γ0 = 1 (docs/MAP.md; scripts/step-study.ts, scripts/small-data.sh).
+  variancePrior: { kind: "float", min: 0, default: 0.05, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows per coefficient (0 = maximum likelihood); docs/MAP.md" },
+  priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's robust variance" },
+  gateRidge: { kind: "float", min: 0, default: 0, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },

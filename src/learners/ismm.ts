@@ -160,7 +160,7 @@ export const ismmLearner: LearnerFactory = {
         // factor invalid, so the first M-step refactorizes from s.
         if ("exportFastState" in sur) batchStats(sur, theta0, init.X, ctx.layout.p, init.Y, ctx.layout.q, init.n, s, ws as MoeFastWorkspace);
         else batchStats(sur, theta0, init.X, ctx.layout.p, init.Y, ctx.layout.q, init.n, s, ws);
-        return init.n;
+        return init.weight ?? init.n;
       }
       return 0;
     });

@@ -18,6 +18,12 @@ export interface InitData {
   readonly X: Float64Array; // n×p design rows
   readonly Y: Float64Array; // n×q
   readonly n: number;
+  /**
+   * Rows the initial statistic stands for in the step-size schedule (ISMM continues at γ_{weight+1}).
+   * Default n. After batch EM on the whole data set, n × EM passes: the start is already a
+   * converged batch fit, and learning passes refine it rather than re-estimate it from a short window.
+   */
+  readonly weight?: number;
 }
 
 export interface Learner {

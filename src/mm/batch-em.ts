@@ -10,7 +10,7 @@
  *     W ← W + t H⁻¹ g, with t halved until Q does not decrease (so EM stays monotone: a GEM).
  *
  * MAP variant (docs/MAP.md): with `variancePrior` c > 0 the expert step uses the inverse-gamma
- * prior of surrogate/moe.ts at weight c/n; with `gateRidge` λ > 0 the gate maximizes
+ * prior of surrogate/moe.ts at weight c·p/n; with `gateRidge` λ > 0 the gate maximizes
  *   Q(W) − (λ/n)·½ Σ_{k,l<K} A_kl w_kᵀ D w_l,   D = diag(0, 1, …, 1)  (slopes only),
  * the symmetric ridge ¼(λ/n) Σ_{k≤K} ‖w_k − w̄‖²_D of the full-K gate (A = ½(I − 11ᵀ/K)), which keeps
  * a separable gate finite. Both at 0 give maximum likelihood exactly.
@@ -245,22 +245,26 @@ export interface GateStep {
   readonly iters: number;
 }
 
-/** Full EM M-step from responsibilities em.tau: experts in closed form, then the gate. */
+/**
+ * Full EM M-step from responsibilities em.tau: experts in closed form, then the gate. Returns false
+ * if an expert's least squares could not be solved (that expert keeps its parameters).
+ */
 export function mStepFromTau(
   L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, gate: GateStep = { kind: "newton", iters: 25 },
-): void {
+): boolean {
   expertStatsFromTau(L, em, X, Y, n);
-  em.sur.mstepExperts(em.s, theta, em.ws);
+  const ok = em.sur.mstepExperts(em.s, theta, em.ws);
   if (gate.kind === "newton") newtonGate(L, theta, X, n, em, gate.iters);
   else mmGate(L, theta, X, n, em, gate.iters);
+  return ok;
 }
 
 /**
- * The MAP penalty per row of EM on n rows: (c/n) Σ_kj ½[log σ²_kj + σ0²/σ²_kj] + (λ/n)·½ Σ A_kl w_kᵀDw_l.
+ * The MAP penalty per row of EM on n rows: (c·p/n) Σ_kj ½[log σ²_kj + σ0²/σ²_kj] + (λ/n)·½ Σ A_kl w_kᵀDw_l.
  * 0 when both priors are off.
  */
 export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWorkspace): number {
-  const c = em.sur.variancePrior;
+  const c = em.sur.priorRows;
   let val = 0;
   if (c > 0) {
     const s0 = em.sur.priorVariance;

@@ -24,6 +24,8 @@ export interface BatchResult {
   readonly converged: boolean;
   /** Iterations t where F(θ_t) > F(θ_{t−1}) + 1e-12·(1+|F|) (should be empty for MM). */
   readonly violations: number[];
+  /** The iteration whose M-step failed (θ left as before it), or null. `converged` is then false. */
+  readonly failedStep: number | null;
 }
 
 /**
@@ -40,9 +42,7 @@ export function batchMM<W>(
   const s = new Float64Array(sur.statSize);
   return runDescent(
     () => batchStats(sur, theta, X, xDim, Y, yDim, n, s, ws),
-    () => {
-      sur.mstep(s, theta, ws);
-    },
+    () => sur.mstep(s, theta, ws),
     maxIter,
     tol,
   );

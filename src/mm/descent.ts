@@ -2,18 +2,21 @@
  * The iteration driver shared by the batch references (batch MM, batch EM): evaluate the mean NLL
  * F(θ_t), record it, stop on |F_t − F_{t−1}| ≤ tol·(1 + |F_t|) or after `maxIter` steps, else take
  * one step. A descent method must never increase F: every t with F_t > F_{t−1} + 1e-12·(1 + |F|)
- * is recorded in `violations` — never silently skipped (STYLE pitfall 12).
+ * is recorded in `violations` — never silently skipped (STYLE pitfall 12). A step that reports
+ * failure (an M-step on a statistic outside the valid set) ends the run with `converged` false and
+ * the iteration in `failedStep`.
  */
 import type { BatchResult } from "./batch-mm.js";
 
 /**
  * @param evaluate returns F at the current θ (and may prepare what `step` needs, e.g. statistics)
- * @param step moves θ (one M-step)
+ * @param step moves θ (one M-step); returns false if it could not
  */
-export function runDescent(evaluate: () => number, step: () => void, maxIter: number, tol: number): BatchResult {
+export function runDescent(evaluate: () => number, step: () => boolean, maxIter: number, tol: number): BatchResult {
   const history: number[] = [];
   const violations: number[] = [];
   let converged = false;
+  let failedStep: number | null = null;
   let it = 0;
   for (;;) {
     const f = evaluate();
@@ -25,8 +28,11 @@ export function runDescent(evaluate: () => number, step: () => void, maxIter: nu
     }
     history.push(f);
     if (converged || it >= maxIter) break;
-    step();
+    if (!step()) {
+      failedStep = it;
+      break;
+    }
     it++;
   }
-  return { history, iterations: it, converged, violations };
+  return { history, iterations: it, converged, violations, failedStep };
 }

@@ -3,9 +3,10 @@
  * prefix of the stream.
  *
  *   for r = 1..starts:
- *     partition the buffer — r ≡ 0 (mod 3): seeded k-means++ (+3 Lloyd steps) on (x, y); r ≡ 1: on x
- *     only (regimes of x, the gate's view); r ≡ 2: a uniformly random partition (flexmix's start) —
- *     and soften it: τ = 0.8·onehot + 0.2/K
+ *     partition the buffer — r ≡ 0 (mod 4): seeded k-means++ (+3 Lloyd steps) on (x, y); r ≡ 1: on x
+ *     only (regimes of x, the gate's view); r ≡ 2: a uniformly random partition (flexmix's start);
+ *     r ≡ 3: K contiguous regimes cut at K − 1 random quantiles of a random direction of x (regime
+ *     boundaries k-means would not place) — and soften it: τ = 0.8·onehot + 0.2/K
  *     θ_r = EM M-step from τ, then `startIters` EM iterations
  *   refine the `restarts` best θ_r (lowest EM objective: mean NLL + MAP penalty, which a collapsed
  *   expert cannot game) with `refineIters` more EM iterations each; keep the best.
@@ -46,6 +47,8 @@ export interface InitResult {
   readonly refinedNlls: number[];
   /** Whether the kept refinement met the tolerance within `refineIters`. */
   readonly converged: boolean;
+  /** EM iterations (passes over the buffer) behind the kept θ: screening plus refinement. */
+  readonly iterations: number;
 }
 
 /** Seeded k-means++ assignment of n points (n×m row-major) to K clusters; writes labels. */
@@ -113,6 +116,25 @@ function kmeansLabels(P: Float64Array, n: number, m: number, K: number, rng: Rng
   }
 }
 
+/** Labels by K − 1 sorted uniform cut points on the ranks of a random projection of the inputs. */
+function randomCuts(X: Float64Array, n: number, p: number, K: number, rng: Rng, labels: Int32Array): void {
+  const dir = new Float64Array(p);
+  for (let a = 1; a < p; a++) dir[a] = rng.normal();
+  const proj = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let a = 1; a < p; a++) v += dir[a] * X[i * p + a];
+    proj[i] = v;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => proj[a] - proj[b] || a - b);
+  const cuts = Array.from({ length: K - 1 }, () => rng.next()).sort((a, b) => a - b);
+  let c = 0;
+  for (let r = 0; r < n; r++) {
+    while (c < K - 1 && r >= cuts[c] * n) c++;
+    labels[order[r]] = c;
+  }
+}
+
 /**
  * Multi-start EM initialization on the n buffered rows (X: n×p design with intercept, Y: n×q).
  * Returns a fresh θ; does not modify X or Y.
@@ -131,12 +153,13 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const P = new Float64Array(n * mAll);
   const candidates: { theta: Float64Array; nll: number }[] = [];
   for (let r = 0; r < starts; r++) {
-    const kind = d === 0 ? 0 : r % 3;
+    const kind = d === 0 ? 0 : r % 4;
     const useY = kind === 0;
     const m = useY ? d + q : d;
     const startRng = rng.fork(r);
     if (K === 1) labels.fill(0);
     else if (kind === 2) for (let i = 0; i < n; i++) labels[i] = startRng.int(K);
+    else if (kind === 3) randomCuts(X, n, p, K, startRng, labels);
     else {
       for (let i = 0; i < n; i++) {
         for (let a = 0; a < d; a++) P[i * m + a] = X[i * p + 1 + a];
@@ -155,15 +178,15 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const startNlls = candidates.map((c) => c.nll);
   // Stable order: ties keep the earlier start (deterministic for a given rng).
   const order = candidates.map((_, i) => i).sort((a, b) => (candidates[a].nll - candidates[b].nll) || a - b);
-  let best: { theta: Float64Array; nll: number; converged: boolean } | null = null;
+  let best: { theta: Float64Array; nll: number; converged: boolean; iterations: number } | null = null;
   const refinedNlls: number[] = [];
   for (let r = 0; r < restarts; r++) {
     const theta = candidates[order[r]].theta;
     const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, em);
     const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
     refinedNlls.push(nll);
-    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged };
+    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged, iterations: startIters + res.iterations };
   }
-  const b = best as { theta: Float64Array; nll: number; converged: boolean };
-  return { theta: b.theta, nll: b.nll, startNlls, refinedNlls, converged: b.converged };
+  const b = best as NonNullable<typeof best>;
+  return { theta: b.theta, nll: b.nll, startNlls, refinedNlls, converged: b.converged, iterations: b.iterations };
 }

@@ -59,6 +59,11 @@ export function createRowWorkspace(L: MoeLayout): RowWorkspace {
  * It takes and returns no double, and its log-sum-exps are written inline (same arithmetic as
  * `logSumExp`): V8 boxes a double that crosses a call it does not inline, and this function is
  * too large to be inlined into the per-row updates that call it (ISMM's fast path, the surrogates).
+ *
+ * Overflow: the residual enters standardized, z = r·e^(−v/2), so r² never forms on its own. If a
+ * row is so far from every expert that every joint density underflows (a_k = −∞ for all k), τ
+ * goes to the expert with the smallest standardized residual (the limit of the softmax) and the
+ * loss is +∞ — finite responsibilities, never NaN.
  */
 export function rowPosterior(
   L: MoeLayout, theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: RowWorkspace,
@@ -89,8 +94,8 @@ export function rowPosterior(
     let s = logPi[k];
     for (let j = 0; j < q; j++) {
       const v = theta[L.logSigma2 + k * q + j];
-      const r = y[yo + j] - mu[k * q + j];
-      s -= HALF_LOG_2PI + 0.5 * v + (0.5 * r * r) / Math.exp(v);
+      const z = (y[yo + j] - mu[k * q + j]) * Math.exp(-0.5 * v);
+      s -= HALF_LOG_2PI + 0.5 * v + 0.5 * z * z;
     }
     a[k] = s;
   }
@@ -104,9 +109,23 @@ export function rowPosterior(
     let acc = 0;
     for (let k = 0; k < K; k++) acc += Math.exp(a[k] - m);
     ll = m + Math.log(acc);
+    for (let k = 0; k < K; k++) a[k] = Math.exp(a[k] - ll);
+    ws.loss[0] = -ll;
+    return;
   }
-  for (let k = 0; k < K; k++) a[k] = Math.exp(a[k] - ll);
-  ws.loss[0] = -ll;
+  // Every joint density underflowed: the expert with the smallest Σ_j (log|r_kj| − v_kj/2) takes the row.
+  let best = 0;
+  let bestScore = Infinity;
+  for (let k = 0; k < K; k++) {
+    let score = 0;
+    for (let j = 0; j < q; j++) score += Math.log(Math.abs(y[yo + j] - mu[k * q + j])) - 0.5 * theta[L.logSigma2 + k * q + j];
+    if (score < bestScore) {
+      bestScore = score;
+      best = k;
+    }
+  }
+  for (let k = 0; k < K; k++) a[k] = k === best ? 1 : 0;
+  ws.loss[0] = Number.isNaN(m) ? NaN : Infinity;
 }
 
 /**

@@ -39,7 +39,7 @@
  *
  * ── 4. M-step in O(Kqp + Kp) ─────────────────────────────────────────────────────────────────
  *   β_kj ← carried β_kj,   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj + νσ0²)/(s0_k + ν), σ²_min),   w_k ← carried w_k
- * (ν = c·b, the MAP variance prior of surrogate/moe.ts; c = 0 is the MLE).
+ * (ν = c·p·b, the MAP variance prior of surrogate/moe.ts; c = 0 is the MLE).
  *
  * ── 5. Exact refactorization and guards ──────────────────────────────────────────────────────
  * A factor is refactorized from s — with exactly the code of the exact M-step (cholWithRidge,
@@ -49,8 +49,9 @@
  *   - it is not valid: the first M-step (the statistic was blended while no inverse existed, e.g.
  *     during burn-in or from an initialization buffer), a blend with a = 0 (γ = 1), an expert that
  *     was dead (s0_k ≤ deadTol: like the exact path it keeps θ and the factor is dropped; it is
- *     rebuilt when the expert revives), or a Cholesky that needed a ridge (then θ is the exact
- *     ridge solution and the factor is refactorized again on the next row);
+ *     rebuilt when the expert revives), or an expert Cholesky that needed a ridge (then θ is the
+ *     exact ridge solution and the factor is refactorized again on the next row). A gate factor
+ *     (G2) that is not positive definite makes the M-step fail with θ untouched (invalid s);
  *   - a guard tripped during the rank-one update. For an SPD M, ρ > 0 and δ = 1 + cρ ≥ 1, so the
  *     denominator is never small; what loses accuracy is a LARGE gain cρ (the update then cancels
  *     about log10(cρ) digits of M in the direction of x) or an M that has stopped being positive
@@ -88,7 +89,7 @@
  * is NOT a function of the final s alone (it depends on the rounding history), so a bit-identical
  * resume must save it: `exportFastState` / `importFastState` (plain JSON numbers, exact round trip).
  */
-import { cholSolve, cholWithRidge, quadFormUpper } from "../core/dense.js";
+import { cholSolve, cholUpper, cholWithRidge, quadFormUpper } from "../core/dense.js";
 import { heapByteLength, linkHeapKernels, MAX_HEAP_BYTES, type HeapKernels } from "../core/heap-kernels.js";
 import {
   packedSize, PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, PASS_SLOTS, smFlush, smFusedPass, spdInverseFromChol, symBlend,
@@ -208,7 +209,7 @@ export interface MoeFastSurrogate extends Surrogate<MoeFastWorkspace> {
 
 export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): MoeFastSurrogate {
   const exact = moeSurrogate(L, options);
-  const { varianceFloor, deadTol, variancePrior, priorVariance } = exact;
+  const { varianceFloor, deadTol, variancePrior, priorVariance, priorRows } = exact;
   const refactorEvery = options.refactorEvery ?? DEFAULT_REFACTOR_EVERY;
   const maxGain = options.maxGain ?? DEFAULT_MAX_GAIN;
   if (!(refactorEvery >= 1)) throw new RangeError(`refactorEvery must be ≥ 1, got ${refactorEvery}`);
@@ -456,7 +457,10 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     else spdInverseFromChol(p, ws.R, 0, ws.T, F.M, f * P);
   }
 
-  /** Exact M-step of expert k from s (the exact surrogate's code), rebuilding its factor. */
+  /**
+   * Exact M-step of expert k from s (the exact surrogate's code), rebuilding its factor. For K = 1,
+   * Sxx_1 is G2: a ridge there means s is outside the valid set, so θ is left untouched.
+   */
   function refactorExpert(F: MoeFastState, k: number, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
     const { R, rhs } = ws;
     const s0 = s[S.s0 + k];
@@ -465,7 +469,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     F.valid[k] = 0;
     const ridge = cholWithRidge(p, s, so, R, 0);
     if (ridge !== 0) ws.ridged[0]++;
-    if (ridge < 0) return false;
+    if (ridge < 0 || (K === 1 && ridge !== 0)) return false;
     for (let j = 0; j < q; j++) {
       const kj = k * q + j;
       const xy = S.sxy + kj * p;
@@ -477,7 +481,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       let bxy = 0; // dot(p, rhs, 0, s, xy), inlined: a returned double would be boxed
       for (let i = 0; i < p; i++) bxy += rhs[i] * s[xy + i];
       const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-      const nu = variancePrior * ws.rowWeight[0];
+      const nu = priorRows * ws.rowWeight[0];
       theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nu * priorVariance) / (s0 + nu), varianceFloor));
     }
     if (ridge === 0) {
@@ -489,14 +493,15 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     return true;
   }
 
-  /** Exact gate M-step from s, rebuilding the gate factor. */
+  /**
+   * Exact gate M-step from s, rebuilding the gate factor. False, with θ untouched, when G2 is not
+   * numerically positive definite (s outside the valid set; the exact surrogate's rule).
+   */
   function refactorGate(F: MoeFastState, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
     const { R, rhs, tmp } = ws;
     F.refactors++;
     F.valid[G] = 0;
-    const ridge = cholWithRidge(p, s, S.G2, R, 0);
-    if (ridge !== 0) ws.ridged[0]++;
-    if (ridge < 0) return false;
+    if (!cholUpper(p, s, S.G2, R, 0)) return false;
     tmp.fill(0);
     for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
     for (let k = 0; k < K - 1; k++) {
@@ -506,12 +511,10 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       for (let i = 0; i < p; i++) theta[wo + i] = rhs[i];
       for (let i = 0; i < p; i++) F.W[k * p + i] = rhs[i];
     }
-    if (ridge === 0) {
-      inverseInto(ws, F, G);
-      clearPending(F, G);
-      F.age[G] = 0;
-      F.valid[G] = 1;
-    }
+    inverseInto(ws, F, G);
+    clearPending(F, G);
+    F.age[G] = 0;
+    F.valid[G] = 1;
     return true;
   }
 
@@ -522,10 +525,19 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       F.owner = s;
       for (let k = 0; k < K; k++) F.s0[k] = s[S.s0 + k];
     }
+    // Gate (and validity) first: when G2 is not positive definite nothing is written.
+    if (K > 1) {
+      if (F.valid[G] === 1 && F.age[G] < refactorEvery) {
+        const n = (K - 1) * p;
+        for (let i = 0; i < n; i++) theta[L.gate + i] = F.W[i];
+      } else if (!refactorGate(F, s, theta, ws)) {
+        return false;
+      }
+    }
     // Experts.
-    let updated = false;
+    let ok = true;
     const B = F.beta;
-    const nu = variancePrior * ws.rowWeight[0];
+    const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
@@ -547,22 +559,11 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
           }
           theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy + nuSigma0) / (s0 + nu), varianceFloor));
         }
-        updated = true;
-      } else if (refactorExpert(F, k, s, theta, ws)) {
-        updated = true;
+      } else if (!refactorExpert(F, k, s, theta, ws)) {
+        ok = false;
       }
     }
-    // Gate.
-    let gate = true;
-    if (K > 1) {
-      if (F.valid[G] === 1 && F.age[G] < refactorEvery) {
-        const n = (K - 1) * p;
-        for (let i = 0; i < n; i++) theta[L.gate + i] = F.W[i];
-      } else {
-        gate = refactorGate(F, s, theta, ws);
-      }
-    }
-    return updated && gate;
+    return ok;
   }
 
   function exportFastState(ws: MoeFastWorkspace): MoeFastSnapshot {

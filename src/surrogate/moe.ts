@@ -10,22 +10,31 @@
  *   σ²_kj = max((syy_kj − β_kjᵀ sxy_kj)/s0_k, σ²_min)
  *   w_k  = 2 G2⁻¹ (G1_k + Σ_l G1_l)             (A⁻¹ = 2(I + 11ᵀ), one p×p factorization for all k)
  *
- * MAP variant (issue 9, docs/MAP.md): an inverse-gamma prior on every σ²_kj worth c pseudo-rows of
- * variance σ0² (options `variancePrior` = c, `priorVariance` = σ0²) adds to L the penalty
- *   R_ν(θ) = ν Σ_k Σ_j ½ [ log σ²_kj + σ0² / σ²_kj ],   ν = c·b,
+ * MAP variant (issue 9, docs/MAP.md): an inverse-gamma prior on every σ²_kj worth c pseudo-rows per
+ * coefficient of the expert (c·p rows) of variance σ0² (options `variancePrior` = c,
+ * `priorVariance` = σ0²) adds to L the penalty
+ *   R_ν(θ) = ν Σ_k Σ_j ½ [ log σ²_kj + σ0² / σ²_kj ],   ν = c·p·b,
  * where b is the blend weight of the newest row (γ_n in ISMM, 1/n for a batch average), so the prior
- * is worth c rows at the weight the statistic gives its newest row, and vanishes as γ_n → 0. The
- * M-step stays closed form:  σ²_kj = max((syy_kj − β_kjᵀ sxy_kj + ν σ0²)/(s0_k + ν), σ²_min).
+ * is worth c·p rows at the weight the statistic gives its newest row, and vanishes as γ_n → 0. An
+ * expert needs more than p effective rows to pin down its p coefficients and its variance; below
+ * that the prior holds σ² near σ0² instead of letting it collapse onto a few rows. The M-step
+ * stays closed form:  σ²_kj = max((syy_kj − β_kjᵀ sxy_kj + ν σ0²)/(s0_k + ν), σ²_min).
  * c = 0 is the MLE M-step exactly.
  *
+ * Validity (spec §1.2, the set S): the M-step needs the total Gram matrix G2 = Σ x xᵀ of the
+ * statistic to be numerically positive definite — the rows folded in so far span the inputs. If it
+ * is not (e.g. the first rows of a stream with no burn-in), `mstep` returns false and leaves θ
+ * untouched; the engine counts it as a skipped M-step.
+ *
  * Safeguards (spec §3.6): variance floor σ²_min; an expert with s0_k ≤ deadTol keeps its previous
- * β and σ²; a Gram matrix that is not numerically positive definite gets a small ridge
- * (`cholWithRidge`) and then σ² uses the full residual formula, exact for the ridge solution.
+ * β and σ²; an expert Gram matrix Sxx_k that is not numerically positive definite while G2 is (an
+ * expert with too few effective rows) gets a small ridge (`cholWithRidge`, counted in ws.ridged)
+ * and then σ² uses the full residual formula, exact for the ridge solution.
  *
  * Cost per row: accumulate O(K q p + K p²/2), exact M-step O(K p³/6 + K q p²).
  * The O(K p²) M-step of issue 6 lives in the fast path; this is the exact reference.
  */
-import { cholSolve, cholWithRidge, dot, quadFormUpper, symRank1Blend } from "../core/dense.js";
+import { cholSolve, cholUpper, cholWithRidge, dot, quadFormUpper, symRank1Blend } from "../core/dense.js";
 import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
@@ -37,7 +46,7 @@ export interface MoeSurrogateOptions {
   readonly varianceFloor?: number;
   /** An expert whose weight s0_k is ≤ this keeps its parameters. Default 1e-8. */
   readonly deadTol?: number;
-  /** c, the inverse-gamma prior's weight in pseudo-rows per expert (0 = maximum likelihood). Default 0. */
+  /** c, the inverse-gamma prior's weight in pseudo-rows per coefficient (c·p rows per expert; 0 = maximum likelihood). Default 0. */
   readonly variancePrior?: number;
   /** σ0², the prior's mode of every expert variance, in the units the model sees. Default 1. */
   readonly priorVariance?: number;
@@ -49,6 +58,7 @@ export interface MoeWorkspace extends RowWorkspace {
   /** [solves that needed a ridge (Gram matrix not numerically positive definite)] — a diagnostic. */
   readonly ridged: Float64Array;
   readonly R: Float64Array; // p×p Cholesky factor
+  readonly RG: Float64Array; // p×p Cholesky factor of G2 (the gate and the validity check)
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
 }
@@ -61,6 +71,8 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   readonly deadTol: number;
   readonly variancePrior: number;
   readonly priorVariance: number;
+  /** c·p: the prior's weight in rows per expert. */
+  readonly priorRows: number;
   /** Expert half of the M-step (used by batch EM, whose expert M-step is the same). */
   mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
   /** Gate half of the M-step (the Böhning–Newton step). */
@@ -76,10 +88,11 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   if (!(priorVariance > 0) || !Number.isFinite(priorVariance)) throw new RangeError(`priorVariance must be a finite number > 0, got ${priorVariance}`);
   const S = moeStatLayout(L);
   const { K, q, p } = L;
+  const priorRows = variancePrior * p;
 
   function createWorkspace(): MoeWorkspace {
     return {
-      ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
+      ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
     };
   }
 
@@ -121,19 +134,25 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return f;
   }
 
-  /** Expert half of θ̄(s): weighted least squares and variances. Returns true if any expert moved. */
+  /**
+   * Expert half of θ̄(s): weighted least squares and variances. Returns false if some live expert's
+   * Gram matrix could not be factorized even with a ridge (that expert keeps its parameters).
+   */
   function mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
     const { R, rhs } = ws;
-    const nu = variancePrior * ws.rowWeight[0];
+    const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
-    let updated = false;
+    let ok = true;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
       if (!(s0 > deadTol)) continue; // dead expert: keep β_k, σ²_k
       const so = S.Sxx + k * p * p;
       const ridge = cholWithRidge(p, s, so, R, 0);
       if (ridge !== 0) ws.ridged[0]++;
-      if (ridge < 0) continue;
+      if (ridge < 0) {
+        ok = false;
+        continue;
+      }
       for (let j = 0; j < q; j++) {
         const kj = k * q + j;
         const xy = S.sxy + kj * p;
@@ -146,18 +165,18 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
         theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
       }
-      updated = true;
     }
-    return updated;
+    return ok;
   }
 
-  /** Gate half of θ̄(s): w_k = 2 G2⁻¹(G1_k + Σ_l G1_l). Returns false if G2 cannot be factorized. */
+  /**
+   * Gate half of θ̄(s): w_k = 2 G2⁻¹(G1_k + Σ_l G1_l). Returns false (gate untouched) if G2 is not
+   * numerically positive definite.
+   */
   function mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
+    if (!cholUpper(p, s, S.G2, ws.RG, 0)) return false;
     if (K === 1) return true;
-    const { R, rhs, tmp } = ws;
-    const ridge = cholWithRidge(p, s, S.G2, R, 0);
-    if (ridge !== 0) ws.ridged[0]++;
-    if (ridge < 0) return false;
+    const { RG: R, rhs, tmp } = ws;
     tmp.fill(0);
     for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
     for (let k = 0; k < K - 1; k++) {
@@ -169,10 +188,10 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return true;
   }
 
+  /** θ ← θ̄(s). False, with θ untouched, when G2 is not positive definite (s outside S). */
   function mstep(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
-    const e = mstepExperts(s, theta, ws);
-    const g = mstepGate(s, theta, ws);
-    return e && g;
+    if (!mstepGate(s, theta, ws)) return false; // validity first: nothing is written on failure
+    return mstepExperts(s, theta, ws);
   }
 
   function loss(theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace): number {
@@ -181,7 +200,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
 
   /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
   function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
-    const nu = variancePrior * ws.rowWeight[0];
+    const nu = priorRows * ws.rowWeight[0];
     let val = 0;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
@@ -214,6 +233,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     deadTol,
     variancePrior,
     priorVariance,
+    priorRows,
     createWorkspace,
     accumulate,
     mstep,

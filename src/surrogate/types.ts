@@ -33,8 +33,9 @@ export interface Surrogate<W = unknown> {
     x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: W,
   ): number;
   /**
-   * θ ← θ̄(s) = argmin_θ L(θ; s). Returns false (θ untouched) when s is outside the valid set S
-   * (e.g. a singular Gram matrix during burn-in). Must not allocate.
+   * θ ← θ̄(s) = argmin_θ L(θ; s). Returns false, with θ untouched, when s is outside the valid set S
+   * (e.g. a singular Gram matrix during burn-in); validity is checked before anything is written.
+   * Must not allocate.
    */
   mstep(s: Float64Array, theta: Float64Array, ws: W): boolean;
   /** The per-row loss f(θ; x, y). */

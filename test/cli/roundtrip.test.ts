@@ -185,7 +185,8 @@ describe("ismm fit/predict/evaluate", { concurrency: 8 }, () => {
       const m = join(dir, "ep.json");
       const r = await ismm(["fit", csvPath, "-t", "y", "-o", m, "--epochs", "3", ...FAST]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /2,000 rows × 3 epochs/);
+      // 300 buffered rows initialize; the first pass learns the other 1,700, two more passes 2 × 2,000.
+      assert.match(r.stdout, /2,000 rows; initialization: 300 rows, EM; then 3 ismm passes \(5,700 rows learned\)/);
       assertOneLineError(await ismm(["fit", "-", "-t", "y", "-o", m, "--epochs", "2"], { input: csv }), 2, "--epochs 2", "stdin");
     });
 
