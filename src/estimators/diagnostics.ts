@@ -33,6 +33,10 @@ export interface InitSummary {
   readonly objective: number;
   /** Whether the kept run met the EM tolerance. */
   readonly converged: boolean;
+  /** The MAP prior in force (options, with auto values resolved from the rows per parameter). */
+  readonly prior: { readonly variancePrior: number; readonly gateRidge: number };
+  /** True when the prior was strengthened because there were fewer than 3 rows per free parameter. */
+  readonly strongPrior: boolean;
 }
 
 /** Counters the estimator keeps (saved with the model). */
@@ -99,8 +103,10 @@ export function computeDiagnostics(
   const w = health.expertWeights;
   const b = health.rowWeight;
   if (w !== undefined && b !== undefined && b > 0) {
+    // Rows the statistic stands for: the SA window 1/γ_n, at most the distinct rows of a whole data set.
+    const window = init?.wholeData ? Math.min(1 / b, init.rows) : 1 / b;
     for (let k = 0; k < K; k++) {
-      const effective = w[k] / b;
+      const effective = w[k] * window;
       if (effective < 1) dead.push(k);
       else if (effective < p) weak.push(k);
     }
@@ -141,8 +147,9 @@ export function diagnosticWarnings(D: FitDiagnostics, K: number): string[] {
   const out: string[] = [];
   const rows = D.init?.wholeData ? D.init.rows : D.rowsSeen - D.outliers;
   if (rows > 0 && rows < MIN_ROWS_PER_PARAMETER * D.parameters) {
+    const reg = D.init?.strongPrior ? `; the prior was strengthened (variance prior ${D.init.prior.variancePrior}, gate ridge ${D.init.prior.gateRidge})` : "";
     out.push(
-      `K = ${K} experts have ${D.parameters} free parameters for ${rows} rows (fewer than ${MIN_ROWS_PER_PARAMETER} rows each): the fit may be over-fitted; compare K with 'ismm select' or use fewer experts`,
+      `K = ${K} experts have ${D.parameters} free parameters for ${rows} rows (fewer than ${MIN_ROWS_PER_PARAMETER} rows each): the fit may be over-fitted${reg}; compare K with 'ismm select' or use fewer experts`,
     );
   }
   if (D.outliers > 0) {

@@ -17,14 +17,25 @@ import type { LearnerContext } from "../learners/types.js";
 import type { MoeLayout } from "../model/dims.js";
 import { fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToScaled } from "../model/scaling.js";
 import { initializeMoe } from "../mm/init.js";
+import { MIN_ROWS_PER_PARAMETER } from "./diagnostics.js";
 import { noteOutlier } from "./learn-row.js";
 import { minInitRows, type RegressorState } from "./state.js";
 
 /** Restarts refined when the buffer holds the whole data set and `restarts` is null (auto). */
 export const WHOLE_DATA_RESTARTS = 10;
 
+/** The learner's options: the estimator's, with the MAP prior in force (auto values resolved at initialization). */
 export function learnerContext(st: RegressorState, L: MoeLayout): LearnerContext {
-  return { layout: L, options: st.options as unknown as Record<string, unknown>, rng: st.learnerRng };
+  const prior = st.init?.prior ?? resolvePrior(st.options.variancePrior, st.options.gateRidge, false);
+  return { layout: L, options: { ...st.options, ...prior } as unknown as Record<string, unknown>, rng: st.learnerRng };
+}
+
+/** Auto (null) prior strengths: stronger when the initialization has fewer than 3 rows per parameter. */
+export function resolvePrior(variancePrior: number | null, gateRidge: number | null, overParameterized: boolean): { variancePrior: number; gateRidge: number } {
+  return {
+    variancePrior: variancePrior ?? (overParameterized ? 0.5 : 0.05),
+    gateRidge: gateRidge ?? (overParameterized ? 1 : 0),
+  };
 }
 
 function tooFew(n: number, L: MoeLayout, need: number, what: string): InputError {
@@ -61,11 +72,14 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
   }
   if (n < need) throw tooFew(n, L, need, "row without outliers");
   const restarts = o.restarts ?? (wholeData ? WHOLE_DATA_RESTARTS : 1);
+  const overParameterized = n < MIN_ROWS_PER_PARAMETER * L.size;
+  const prior = resolvePrior(o.variancePrior, o.gateRidge, overParameterized);
+  const strongPrior = overParameterized && (o.variancePrior === null || o.gateRidge === null);
   let theta0: Float64Array;
   let weight = n;
   if (st.userTheta) {
     theta0 = thetaToScaled(L, sc, st.userTheta);
-    st.init = { rows: n, method: "given", wholeData, restarts: 0, objectives: [], objective: NaN, converged: true };
+    st.init = { rows: n, method: "given", wholeData, restarts: 0, objectives: [], objective: NaN, converged: true, prior, strongPrior };
   } else {
     const res = initializeMoe(L, X, Y, n, createRng(o.seed).fork(1), {
       // With the whole data set, every restart is screened from twice as many starts and refined to convergence.
@@ -74,12 +88,12 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
       refineIters: wholeData ? Math.max(o.refineIters, o.emMaxIter) : o.refineIters,
       tol: wholeData ? o.emTol : 1e-12,
       restarts,
-      varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
+      varianceFloor: o.varianceFloor, variancePrior: prior.variancePrior, priorVariance: o.priorVariance, gateRidge: prior.gateRidge,
     });
     theta0 = res.theta;
     // A converged batch fit of the whole data set: its statistic stands for every EM pass over it.
     if (wholeData) weight = n * Math.max(1, res.iterations);
-    st.init = { rows: n, method: "em", wholeData, restarts, objectives: res.refinedNlls, objective: res.nll, converged: res.converged };
+    st.init = { rows: n, method: "em", wholeData, restarts, objectives: res.refinedNlls, objective: res.nll, converged: res.converged, prior, strongPrior };
   }
   st.scaler = sc;
   st.nllOffset = nllShift(sc);

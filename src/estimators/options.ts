@@ -33,11 +33,13 @@ export const OPTION_TABLE = {
   solver: { kind: "enum", values: ["fast", "exact"], default: "fast", doc: "ISMM M-step: O(K·p²) Sherman–Morrison updates (fast) or Cholesky from s every row, O(K·p³) (exact)" },
   refactorEvery: { kind: "int", min: 1, default: 1000, doc: "ISMM fast solver: rows between exact refactorizations of the maintained inverses" },
   varianceFloor: { kind: "float", min: 0, minOpen: true, default: 1e-6, doc: "σ²_min in scaled units (last-resort guard; the variance prior is the cure for collapse)" },
-  // c = 0.05 rows per coefficient, σ0² = 0.1: the largest prior that keeps small data within 0.001 nats of
-  // flexmix's MLE while curing expert collapse at γ0 = 1 (docs/MAP.md; scripts/step-study.ts, scripts/small-data.sh).
-  variancePrior: { kind: "float", min: 0, default: 0.05, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows per coefficient (0 = maximum likelihood); docs/MAP.md" },
+  // Auto (null): c = 0.05 rows per coefficient, no gate ridge — the largest prior that keeps small data within
+  // 0.001 nats of R flexmix's MLE while curing expert collapse at γ0 = 1 — and c = 0.5 with a gate ridge of 1
+  // row when the initialization has fewer than 3 rows per free parameter (docs/MAP.md; scripts/step-study.ts,
+  // scripts/small-data.sh).
+  variancePrior: { kind: "float", min: 0, nullable: true, default: null, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows per coefficient (0 = maximum likelihood); null = 0.05, or 0.5 with fewer than 3 rows per parameter; docs/MAP.md" },
   priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's robust variance" },
-  gateRidge: { kind: "float", min: 0, default: 0, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood)" },
+  gateRidge: { kind: "float", min: 0, nullable: true, default: null, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood); null = 0, or 1 with fewer than 3 rows per parameter" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
@@ -66,9 +68,9 @@ export interface ResolvedOptions {
   readonly solver: "fast" | "exact";
   readonly refactorEvery: number;
   readonly varianceFloor: number;
-  readonly variancePrior: number;
+  readonly variancePrior: number | null;
   readonly priorVariance: number;
-  readonly gateRidge: number;
+  readonly gateRidge: number | null;
   readonly learningRate: number | null;
   readonly batchSize: number;
   readonly hessianEvery: number;
