@@ -1,0 +1,432 @@
+/**
+ * The demo's race, without any DOM: ISMM and Adam learn the same rows, in the same order, from
+ * the same seed (hence the same buffered initialization), and the race records the prequential
+ * (predict-then-learn) NLL of each over windows of rows, each model's learning speed, and views
+ * of the fitted experts and gate. Runs in the page's Web Worker and, for the speed comparison,
+ * in Node (web/bench.ts).
+ */
+import {
+  MoeRegressor, createRng, minCostAssignment, openCsvStream, parametersNll, sampleSynthetic, syntheticStream,
+  type ByteStream, type MoeParameters,
+} from "../../src/web.js";
+import { SCENARIOS, type ScenarioName } from "./scenarios.js";
+
+import { RACERS, type Racer } from "./racers.js";
+
+export { RACERS, type Racer };
+
+/** Held-out rows of a synthetic scenario. */
+export const SYNTHETIC_TEST_ROWS = 5000;
+/** A dropped CSV: every 5th row is held out, up to this many (then every row is learned). */
+export const CSV_TEST_ROWS = 10000;
+/** Rows learned per batch between two looks at the clock / the stop flag. */
+const BATCH_ROWS = 500;
+/** Grid points of the 1-D fitted curves, pixels per side of the 2-D expert maps. */
+const GRID_1D = 161;
+const GRID_2D = 56;
+/** Recent rows kept for the scatter plot. */
+const RECENT_ROWS = 1200;
+
+export interface CurvePoint {
+  /** Rows seen at the end of the window. */
+  readonly rows: number;
+  /** Mean prequential NLL over the window (NaN before initialization). */
+  readonly ismm: number;
+  readonly adam: number;
+}
+
+/** Experts' means and gate on a 1-D grid, rows in display-colour order (K × G). */
+export interface Curves1D {
+  readonly mean: Float64Array;
+  readonly gate: Float64Array;
+}
+
+export type FitView =
+  | {
+      readonly kind: "1d";
+      readonly x: Float64Array;
+      readonly truth: Curves1D | null;
+      readonly models: Partial<Record<Racer, Curves1D>>;
+      /** Recent rows (x, y). */
+      readonly px: Float64Array;
+      readonly py: Float64Array;
+      readonly yRange: [number, number];
+    }
+  | {
+      readonly kind: "2d";
+      readonly res: number;
+      readonly lo: [number, number];
+      readonly hi: [number, number];
+      /** Most likely expert (display colour) per pixel, row-major from (lo, lo). */
+      readonly truth: Uint8Array | null;
+      readonly models: Partial<Record<Racer, Uint8Array>>;
+    }
+  | { readonly kind: "none"; readonly d: number };
+
+export interface RaceState {
+  readonly label: string;
+  readonly K: number;
+  readonly d: number;
+  readonly featureNames: readonly string[];
+  readonly targetName: string;
+  readonly rows: number;
+  /** Rows planned (synthetic), null for a CSV of unknown length. */
+  readonly total: number | null;
+  readonly window: number;
+  readonly curve: readonly CurvePoint[];
+  /** Learning speed after the initialization (rows/s), NaN before. */
+  readonly rate: Record<Racer, number>;
+  /** Time spent in the buffered initialization (ms), NaN before it ran. */
+  readonly initMs: Record<Racer, number>;
+  /** Cumulative prequential NLL. */
+  readonly prequential: Record<Racer, number>;
+  /** Truth's expected NLL per row (its held-out NLL), null for real data. */
+  readonly truthNll: number | null;
+  readonly fit: FitView;
+}
+
+export interface RaceResult extends RaceState {
+  readonly heldOut: Record<Racer, number>;
+  readonly heldOutRows: number;
+  /** `JSON.stringify(model.toJSON())` of each model: the file `ismm fit` writes and `ismm predict` reads. */
+  readonly modelJson: Record<Racer, string>;
+}
+
+/** Called after every batch; return true to stop early. */
+export type Tick = (race: Race) => boolean | Promise<boolean>;
+
+interface Setup {
+  readonly label: string;
+  readonly K: number;
+  readonly seed: number;
+  readonly d: number;
+  readonly featureNames: readonly string[];
+  readonly targetName: string;
+  readonly truth: MoeParameters | null;
+  readonly total: number | null;
+  /** Input box for the fit views: known for synthetic data, tracked from the rows otherwise. */
+  readonly box: { lo: number[]; hi: number[] } | null;
+}
+
+function softmaxRow(logits: number[]): number[] {
+  const m = Math.max(...logits);
+  const e = logits.map((v) => Math.exp(v - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+/** Gate probabilities and expert means (first target) of explicit parameters at design (1, x). */
+function evalParams(P: MoeParameters, x: ArrayLike<number>): { gate: number[]; mean: number[] } {
+  const dot = (w: readonly number[]) => w.reduce((s, v, i) => s + v * (i === 0 ? 1 : x[i - 1]), 0);
+  const logits = [...P.gate.map(dot), 0];
+  return { gate: softmaxRow(logits), mean: P.beta.map((bk) => dot(bk[0])) };
+}
+
+/** colour[e] for the experts of `est`, matched to `ref`'s experts by least squared coefficient distance. */
+function colours(est: MoeParameters, ref: MoeParameters): number[] {
+  const K = est.beta.length;
+  const cost = ref.beta.map((bt) => est.beta.map((be) => be[0].reduce((s, v, i) => s + (v - bt[0][i]) ** 2, 0)));
+  const assign = minCostAssignment(cost); // assign[t] = e
+  const colour = new Array<number>(K).fill(0);
+  assign.forEach((e, t) => (colour[e] = t));
+  return colour;
+}
+
+export class Race {
+  readonly models: Record<Racer, MoeRegressor>;
+  rows = 0;
+  readonly curve: CurvePoint[] = [];
+  private readonly learnMs: Record<Racer, number> = { ismm: 0, adam: 0 };
+  private readonly learnRows: Record<Racer, number> = { ismm: 0, adam: 0 };
+  private readonly initMs: Record<Racer, number> = { ismm: NaN, adam: NaN };
+  private readonly lastPreq: Record<Racer, { sum: number; count: number }> = { ismm: { sum: 0, count: 0 }, adam: { sum: 0, count: 0 } };
+  private nextPoint: number;
+  private readonly ringX: Float64Array;
+  private readonly ringY: Float64Array;
+  private ringN = 0;
+  private readonly lo: number[];
+  private readonly hi: number[];
+  truthNll: number | null = null;
+
+  constructor(readonly setup: Setup, readonly window: number) {
+    const meta = { tool: "ismm", command: "web", source: setup.label, targets: [setup.targetName], features: [...setup.featureNames] };
+    const make = (method: Racer) => {
+      const m = new MoeRegressor({ nExperts: setup.K, method, seed: setup.seed });
+      m.meta = { ...meta };
+      return m;
+    };
+    this.models = { ismm: make("ismm"), adam: make("adam") };
+    this.nextPoint = window;
+    this.ringX = new Float64Array(RECENT_ROWS * setup.d);
+    this.ringY = new Float64Array(RECENT_ROWS);
+    this.lo = setup.box ? [...setup.box.lo] : new Array<number>(setup.d).fill(Infinity);
+    this.hi = setup.box ? [...setup.box.hi] : new Array<number>(setup.d).fill(-Infinity);
+  }
+
+  /** Both models learn rows [0, n) of X (n×d) and Y (n×1), in windows that end on curve points. */
+  learn(X: Float64Array, Y: Float64Array, n: number): void {
+    const d = this.setup.d;
+    let i = 0;
+    while (i < n) {
+      const m = Math.min(n - i, this.nextPoint - this.rows);
+      const xs = X.subarray(i * d, (i + m) * d);
+      const ys = Y.subarray(i, i + m);
+      for (const r of RACERS) this.learnSegment(r, xs, ys, m);
+      this.remember(X, Y, i, m);
+      this.rows += m;
+      i += m;
+      if (this.rows >= this.nextPoint) {
+        this.addPoint();
+        this.nextPoint += this.window;
+      }
+    }
+  }
+
+  private learnSegment(r: Racer, X: Float64Array, Y: Float64Array, m: number): void {
+    const model = this.models[r];
+    const ready = model.isInitialized;
+    const t0 = performance.now();
+    model.learnMany(X, Y, m);
+    const ms = performance.now() - t0;
+    if (ready) {
+      this.learnMs[r] += ms;
+      this.learnRows[r] += m;
+    } else if (model.isInitialized) {
+      this.initMs[r] = ms;
+    }
+  }
+
+  private remember(X: Float64Array, Y: Float64Array, from: number, m: number): void {
+    const d = this.setup.d;
+    const track = this.setup.box === null;
+    for (let i = from; i < from + m; i++) {
+      const slot = this.ringN % RECENT_ROWS;
+      for (let a = 0; a < d; a++) {
+        const v = X[i * d + a];
+        this.ringX[slot * d + a] = v;
+        if (track) {
+          if (v < this.lo[a]) this.lo[a] = v;
+          if (v > this.hi[a]) this.hi[a] = v;
+        }
+      }
+      this.ringY[slot] = Y[i];
+      this.ringN++;
+    }
+  }
+
+  private addPoint(): void {
+    const point: Record<Racer, number> = { ismm: NaN, adam: NaN };
+    for (const r of RACERS) {
+      const { sum, count } = this.models[r].toJSON().prequential;
+      const last = this.lastPreq[r];
+      point[r] = count > last.count ? (sum - last.sum) / (count - last.count) : NaN;
+      this.lastPreq[r] = { sum, count };
+    }
+    this.curve.push({ rows: this.rows, ...point });
+  }
+
+  /** Rows/s after initialization. */
+  rate(r: Racer): number {
+    return this.learnRows[r] > 0 && this.learnMs[r] > 0 ? (this.learnRows[r] / this.learnMs[r]) * 1000 : NaN;
+  }
+
+  state(): RaceState {
+    const s = this.setup;
+    return {
+      label: s.label, K: s.K, d: s.d, featureNames: s.featureNames, targetName: s.targetName,
+      rows: this.rows, total: s.total, window: this.window, curve: [...this.curve],
+      rate: { ismm: this.rate("ismm"), adam: this.rate("adam") },
+      initMs: { ...this.initMs },
+      prequential: { ismm: this.models.ismm.progressiveNll, adam: this.models.adam.progressiveNll },
+      truthNll: this.truthNll,
+      fit: this.fitView(),
+    };
+  }
+
+  /** Display colours of each model's experts: matched to the truth, or to ISMM's for real data. */
+  private colourMaps(): Partial<Record<Racer, number[]>> {
+    const out: Partial<Record<Racer, number[]>> = {};
+    const ref = this.setup.truth ?? (this.models.ismm.isInitialized ? this.models.ismm.parameters() : null);
+    for (const r of RACERS) {
+      const m = this.models[r];
+      if (!m.isInitialized) continue;
+      out[r] = ref ? colours(m.parameters(), ref) : Array.from({ length: this.setup.K }, (_, k) => k);
+    }
+    return out;
+  }
+
+  private fitView(): FitView {
+    const { d, K, truth } = this.setup;
+    if (d > 2 || !(this.lo[0] < this.hi[0])) return { kind: "none", d };
+    const col = this.colourMaps();
+    if (d === 1) {
+      const G = GRID_1D;
+      const x = new Float64Array(G);
+      for (let g = 0; g < G; g++) x[g] = this.lo[0] + ((this.hi[0] - this.lo[0]) * g) / (G - 1);
+      const curves = (f: (x: number) => { gate: ArrayLike<number>; mean: ArrayLike<number> }, c: number[]): Curves1D => {
+        const mean = new Float64Array(K * G);
+        const gate = new Float64Array(K * G);
+        for (let g = 0; g < G; g++) {
+          const v = f(x[g]);
+          for (let k = 0; k < K; k++) {
+            mean[c[k] * G + g] = v.mean[k];
+            gate[c[k] * G + g] = v.gate[k];
+          }
+        }
+        return { mean, gate };
+      };
+      const identity = Array.from({ length: K }, (_, k) => k);
+      const models: Partial<Record<Racer, Curves1D>> = {};
+      for (const r of RACERS) {
+        const c = col[r];
+        if (!c) continue;
+        const m = this.models[r];
+        const pred = m.createPrediction();
+        const row = new Float64Array(1);
+        models[r] = curves((xv) => {
+          row[0] = xv;
+          m.predictInto(row, pred);
+          return { gate: pred.gate, mean: pred.expertMeans };
+        }, c);
+      }
+      const n = Math.min(this.ringN, RECENT_ROWS);
+      let ylo = Infinity;
+      let yhi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        ylo = Math.min(ylo, this.ringY[i]);
+        yhi = Math.max(yhi, this.ringY[i]);
+      }
+      return {
+        kind: "1d", x, truth: truth ? curves((xv) => evalParams(truth, [xv]), identity) : null, models,
+        px: this.ringX.slice(0, n), py: this.ringY.slice(0, n), yRange: [ylo, yhi],
+      };
+    }
+    const res = GRID_2D;
+    const lo: [number, number] = [this.lo[0], this.lo[1]];
+    const hi: [number, number] = [this.hi[0], this.hi[1]];
+    const map = (f: (x: Float64Array) => ArrayLike<number>, c: number[]): Uint8Array => {
+      const out = new Uint8Array(res * res);
+      const x = new Float64Array(2);
+      for (let i = 0; i < res; i++) {
+        for (let j = 0; j < res; j++) {
+          x[0] = lo[0] + ((hi[0] - lo[0]) * (j + 0.5)) / res;
+          x[1] = lo[1] + ((hi[1] - lo[1]) * (i + 0.5)) / res;
+          const g = f(x);
+          let best = 0;
+          for (let k = 1; k < K; k++) if (g[k] > g[best]) best = k;
+          out[i * res + j] = c[best];
+        }
+      }
+      return out;
+    };
+    const models: Partial<Record<Racer, Uint8Array>> = {};
+    for (const r of RACERS) {
+      const c = col[r];
+      if (!c) continue;
+      const m = this.models[r];
+      const pred = m.createPrediction();
+      models[r] = map((x) => m.predictInto(x, pred).gate, c);
+    }
+    const identity = Array.from({ length: K }, (_, k) => k);
+    return { kind: "2d", res, lo, hi, truth: truth ? map((x) => evalParams(truth, x).gate, identity) : null, models };
+  }
+
+  /** Ends the stream (initializing from a short one), scores the held-out rows, saves the models. */
+  finish(testX: Float64Array, testY: Float64Array, nTest: number): RaceResult {
+    for (const r of RACERS) this.models[r].finish();
+    if (this.curve.length === 0 || this.curve[this.curve.length - 1].rows < this.rows) this.addPoint();
+    const heldOut: Record<Racer, number> = { ismm: NaN, adam: NaN };
+    const modelJson: Record<Racer, string> = { ismm: "", adam: "" };
+    for (const r of RACERS) {
+      if (nTest > 0) heldOut[r] = this.models[r].score(testX, testY, nTest);
+      modelJson[r] = JSON.stringify(this.models[r].toJSON());
+    }
+    return { ...this.state(), heldOut, heldOutRows: nTest, modelJson };
+  }
+}
+
+/** Curve window: about 60 points over the run, at least 200 rows each. */
+export function windowFor(rows: number): number {
+  return Math.max(200, Math.round(rows / 60 / 100) * 100);
+}
+
+/** Races ISMM and Adam on `rows` rows of a synthetic scenario. */
+export async function raceSynthetic(name: ScenarioName, rows: number, seed: number, tick: Tick): Promise<RaceResult> {
+  const { spec, title } = SCENARIOS[name];
+  if (spec.inputs.kind !== "uniform") throw new Error("demo scenarios have uniform inputs");
+  const root = createRng(seed);
+  const stream = syntheticStream(spec, root.fork(1));
+  const test = sampleSynthetic(spec, SYNTHETIC_TEST_ROWS, root.fork(2));
+  const featureNames = Array.from({ length: spec.d }, (_, a) => (spec.d === 1 ? "x" : `x${a + 1}`));
+  const race = new Race(
+    {
+      label: title, K: spec.K, seed, d: spec.d, featureNames, targetName: "y", truth: spec.params, total: rows,
+      box: { lo: new Array<number>(spec.d).fill(spec.inputs.low), hi: new Array<number>(spec.d).fill(spec.inputs.high) },
+    },
+    windowFor(rows),
+  );
+  race.truthNll = parametersNll(spec.params, test.X, test.Y, test.n);
+  const X = new Float64Array(BATCH_ROWS * spec.d);
+  const Y = new Float64Array(BATCH_ROWS);
+  const x = new Float64Array(spec.d);
+  const y = new Float64Array(1);
+  while (race.rows < rows) {
+    const n = Math.min(BATCH_ROWS, rows - race.rows);
+    for (let i = 0; i < n; i++) {
+      stream.next(x, y);
+      X.set(x, i * spec.d);
+      Y[i] = y[0];
+    }
+    race.learn(X, Y, n);
+    if (await tick(race)) break;
+  }
+  return race.finish(test.X, test.Y, test.n);
+}
+
+export interface CsvRaceOptions {
+  readonly input: ByteStream;
+  readonly label: string;
+  readonly K: number;
+  readonly seed: number;
+  /** Target column; default the last. */
+  readonly target?: string;
+}
+
+/**
+ * Races ISMM and Adam on a CSV stream: every 5th data row (up to CSV_TEST_ROWS) is held out for
+ * the final score, the others are learned in file order. Memory is bounded by the held-out rows.
+ */
+export async function raceCsv(o: CsvRaceOptions, tick: Tick): Promise<RaceResult> {
+  const csv = await openCsvStream({ input: o.input, label: o.label, targets: o.target ? [o.target] : undefined, batchRows: BATCH_ROWS });
+  const d = csv.featureNames.length;
+  const race = new Race(
+    { label: o.label, K: o.K, seed: o.seed, d, featureNames: csv.featureNames, targetName: csv.targetNames[0], truth: null, total: null, box: null },
+    500,
+  );
+  const testX = new Float64Array(CSV_TEST_ROWS * d);
+  const testY = new Float64Array(CSV_TEST_ROWS);
+  let nTest = 0;
+  let index = 0;
+  const X = new Float64Array(BATCH_ROWS * d);
+  const Y = new Float64Array(BATCH_ROWS);
+  try {
+    for await (const b of csv.batches()) {
+      let n = 0;
+      for (let i = 0; i < b.n; i++, index++) {
+        const row = b.X.subarray(i * d, (i + 1) * d);
+        if (index % 5 === 4 && nTest < CSV_TEST_ROWS) {
+          testX.set(row, nTest * d);
+          testY[nTest++] = b.Y[i];
+        } else {
+          X.set(row, n * d);
+          Y[n++] = b.Y[i];
+        }
+      }
+      race.learn(X, Y, n);
+      if (await tick(race)) break;
+    }
+  } finally {
+    csv.close();
+  }
+  return race.finish(testX, testY, nTest);
+}
