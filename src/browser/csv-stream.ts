@@ -333,7 +333,8 @@ class WebCsvStream implements CsvStream {
             let last = ROW_NEED_MORE as RowStatus;
             const rec = await continueRecord(lines, first, (r) => (last = parser.parse(r, 0, r.length, X, n * d, Y, n * q)) === ROW_NEED_MORE);
             if (rec === null) {
-              this.reject(`${parser.describe(first, 0, first.length).detail} (no closing quote)`, line, undefined);
+              const p = parser.describe(first, 0, first.length);
+              this.reject(`${p.detail} (no closing quote before the end of the input)`, line, p);
               continue;
             }
             status = last;

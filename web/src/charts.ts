@@ -44,7 +44,7 @@ function fmtTick(v: number): string {
   const a = Math.abs(v);
   if (a >= 1e6) return `${+(v / 1e6).toFixed(1)}M`;
   if (a >= 1e3) return `${+(v / 1e3).toFixed(1)}k`;
-  return `${+v.toFixed(2)}`;
+  return `${+v.toPrecision(4)}`;
 }
 
 interface Frame {
@@ -113,6 +113,7 @@ export interface Series {
   readonly xs: readonly number[];
   readonly ys: readonly number[];
   readonly dash?: readonly number[];
+  readonly width?: number;
 }
 
 /** A line chart; the y range covers the series' finite values (robustly: early spikes are clipped). */
@@ -129,7 +130,7 @@ export function lineChart(canvas: HTMLCanvasElement, series: readonly Series[], 
   // Clip at the 95th percentile + margin so one bad early window does not flatten the curves.
   const lo = vals[0];
   const p95 = vals[Math.floor(0.95 * (vals.length - 1))];
-  const hi = Math.max(p95 + 0.25 * (p95 - lo), lo + 0.05);
+  const hi = Math.max(p95 + 0.25 * (p95 - lo), lo + 1e-3);
   const pad = 0.06 * (hi - lo);
   const f = axes(ctx, { x: 0, y: 0, w, h }, xr, [lo - pad, hi], labels);
   ctx.save();
@@ -138,7 +139,7 @@ export function lineChart(canvas: HTMLCanvasElement, series: readonly Series[], 
   ctx.clip();
   for (const s of series) {
     ctx.strokeStyle = s.colour;
-    ctx.lineWidth = 2;
+    ctx.lineWidth = s.width ?? 2;
     ctx.setLineDash(s.dash ? [...s.dash] : []);
     ctx.beginPath();
     let pen = false;

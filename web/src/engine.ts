@@ -33,6 +33,11 @@ export interface CurvePoint {
   /** Mean prequential NLL over the window (NaN before initialization). */
   readonly ismm: number;
   readonly adam: number;
+  /**
+   * The truth's mean NLL on the same rows (synthetic data; NaN otherwise, and for the window
+   * holding the initialization, whose rows the models did not all score).
+   */
+  readonly truth: number;
 }
 
 /** Experts' means and gate on a 1-D grid, rows in display-colour order (K × G). */
@@ -141,6 +146,8 @@ export class Race {
   private readonly initMs: Record<Racer, number> = { ismm: NaN, adam: NaN };
   private readonly lastPreq: Record<Racer, { sum: number; count: number }> = { ismm: { sum: 0, count: 0 }, adam: { sum: 0, count: 0 } };
   private nextPoint: number;
+  /** Σ of the truth's NLL over the rows of the current window. */
+  private truthWindow = 0;
   private readonly ringX: Float64Array;
   private readonly ringY: Float64Array;
   private ringN = 0;
@@ -172,6 +179,7 @@ export class Race {
       const xs = X.subarray(i * d, (i + m) * d);
       const ys = Y.subarray(i, i + m);
       for (const r of RACERS) this.learnSegment(r, xs, ys, m);
+      if (this.setup.truth) this.truthWindow += m * parametersNll(this.setup.truth, xs, ys, m);
       this.remember(X, Y, i, m);
       this.rows += m;
       i += m;
@@ -216,13 +224,18 @@ export class Race {
 
   private addPoint(): void {
     const point: Record<Racer, number> = { ismm: NaN, adam: NaN };
+    const windowRows = this.rows - (this.curve.length > 0 ? this.curve[this.curve.length - 1].rows : 0);
+    let whole = true;
     for (const r of RACERS) {
       const { sum, count } = this.models[r].toJSON().prequential;
       const last = this.lastPreq[r];
       point[r] = count > last.count ? (sum - last.sum) / (count - last.count) : NaN;
+      whole &&= count - last.count === windowRows;
       this.lastPreq[r] = { sum, count };
     }
-    this.curve.push({ rows: this.rows, ...point });
+    const truth = this.setup.truth && whole ? this.truthWindow / windowRows : NaN;
+    this.truthWindow = 0;
+    this.curve.push({ rows: this.rows, ...point, truth });
   }
 
   /** Rows/s after initialization. */
@@ -334,7 +347,9 @@ export class Race {
   /** Ends the stream (initializing from a short one), scores the held-out rows, saves the models. */
   finish(testX: Float64Array, testY: Float64Array, nTest: number): RaceResult {
     for (const r of RACERS) this.models[r].finish();
-    if (this.curve.length === 0 || this.curve[this.curve.length - 1].rows < this.rows) this.addPoint();
+    // A last, partial window only if it holds at least half a window of rows (else it is mostly noise).
+    const lastRows = this.curve.length > 0 ? this.curve[this.curve.length - 1].rows : 0;
+    if (this.curve.length === 0 || this.rows - lastRows >= this.window / 2) this.addPoint();
     const heldOut: Record<Racer, number> = { ismm: NaN, adam: NaN };
     const modelJson: Record<Racer, string> = { ismm: "", adam: "" };
     for (const r of RACERS) {
@@ -428,5 +443,5 @@ export async function raceCsv(o: CsvRaceOptions, tick: Tick): Promise<RaceResult
   } finally {
     csv.close();
   }
-  return race.finish(testX, testY, nTest);
+  return race.finish(testX.subarray(0, nTest * d), testY.subarray(0, nTest), nTest);
 }

@@ -139,7 +139,7 @@ class Demo {
     window.demoResult = undefined;
     document.body.dataset.status = "running";
     document.body.classList.toggle("real", s.kind === "csv");
-    for (const id of ["nll", "nll-adam", "nll-truth", "rate-ismm", "rate-adam", "preq-ismm", "preq-adam", "init-ismm", "init-adam"]) $(id).textContent = "–";
+    for (const id of ["nll", "nll-adam", "nll-truth", "rate-ismm", "rate-adam", "preq-ismm", "preq-adam"]) $(id).textContent = "–";
     for (const r of RACERS) $<HTMLButtonElement>(`dl-${r}`).disabled = true;
     $<HTMLButtonElement>("stop").disabled = false;
     $("bar").style.width = "0";
@@ -192,10 +192,8 @@ class Demo {
     for (const r of RACERS) {
       $(`rate-${r}`).textContent = fmtRate(s.rate[r]);
       $(`preq-${r}`).textContent = fmtNll(s.prequential[r]);
-      $(`init-${r}`).textContent = Number.isFinite(s.initMs[r]) ? `${s.initMs[r].toFixed(0)} ms` : "–";
     }
     $("nll-truth").textContent = fmtNll(s.truthNll);
-    $("window").textContent = fmtInt(s.window);
   }
 
   private done(r: RaceResult, stopped: boolean): void {
@@ -244,12 +242,37 @@ class Demo {
     const s = this.latest;
     if (!s) return;
     const xs = s.curve.map((p) => p.rows);
-    const series: Series[] = RACERS.map((r) => ({ label: r, colour: METHOD_COLOUR[r], xs, ys: s.curve.map((p) => p[r]) }));
+    const xr: [number, number] = [0, Math.max(s.total ?? s.rows, 1)];
     if (s.truthNll !== null) {
-      const t = s.truthNll;
-      series.push({ label: "truth", colour: METHOD_COLOUR.truth, xs: [0, s.total ?? s.rows], ys: [t, t], dash: [6, 5] });
+      // Excess over the truth on the same rows: the rows' own noise cancels, what is left is learning.
+      // Faint: per window; bold: running mean since the initialization.
+      const series: Series[] = [];
+      for (const r of RACERS) {
+        const win = s.curve.map((p) => p[r] - p.truth);
+        let sum = 0;
+        let rows = 0;
+        const run = win.map((v, i) => {
+          if (!Number.isFinite(v)) return NaN;
+          const w = s.curve[i].rows - (i > 0 ? s.curve[i - 1].rows : 0);
+          sum += v * w;
+          rows += w;
+          return sum / rows;
+        });
+        series.push({ label: r, colour: `${METHOD_COLOUR[r]}55`, xs, ys: win, width: 1 });
+        series.push({ label: r, colour: METHOD_COLOUR[r], xs, ys: run, width: 2.5 });
+      }
+      series.push({ label: "truth", colour: METHOD_COLOUR.truth, xs: xr, ys: [0, 0], dash: [6, 5] });
+      lineChart($<HTMLCanvasElement>("curve"), series, xr, { x: "rows seen", y: "excess NLL" });
+      $("curve-title").textContent = "Prequential excess NLL";
+      $("curve-hint").textContent =
+        `each row is scored before it is learned: the model's loss minus the truth's on the same rows (nats/row); ` +
+        `bold: running mean, faint: windows of ${fmtInt(s.window)} rows; 0 is the truth`;
+    } else {
+      const series: Series[] = RACERS.map((r) => ({ label: r, colour: METHOD_COLOUR[r], xs, ys: s.curve.map((p) => p[r]) }));
+      lineChart($<HTMLCanvasElement>("curve"), series, xr, { x: "rows seen", y: "NLL (nats/row)" });
+      $("curve-title").textContent = "Prequential NLL";
+      $("curve-hint").textContent = `each row is scored before it is learned; mean over windows of ${fmtInt(s.window)} rows; lower is better`;
     }
-    lineChart($<HTMLCanvasElement>("curve"), series, [0, Math.max(s.total ?? s.rows, 1)], { x: "rows seen", y: "NLL (nats/row)" });
     for (const r of RACERS) fitChart($<HTMLCanvasElement>(`fit-${r}`), s.fit, r, { x: s.featureNames, y: s.targetName });
     $("fit-legend").textContent =
       s.fit.kind === "1d"

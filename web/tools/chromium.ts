@@ -156,6 +156,19 @@ export class Page {
     readonly log: PageLog,
   ) {}
 
+  /** Sends a DevTools command to this page. */
+  send<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return this.browser.send<T>(method, params, this.sessionId);
+  }
+
+  /** Sets the files of the `<input type="file">` matching `selector` (fires its change event). */
+  async setInputFiles(selector: string, files: readonly string[]): Promise<void> {
+    const { root } = await this.send<{ root: { nodeId: number } }>("DOM.getDocument");
+    const { nodeId } = await this.send<{ nodeId: number }>("DOM.querySelector", { nodeId: root.nodeId, selector });
+    if (!nodeId) throw new Error(`no element matches ${selector}`);
+    await this.send("DOM.setFileInputFiles", { nodeId, files: [...files] });
+  }
+
   /** Evaluates `expression` in the page (awaiting a promise) and returns its JSON value. */
   async evaluate<T>(expression: string): Promise<T> {
     const r = await this.browser.send<{ result: { value?: T }; exceptionDetails?: { text: string; exception?: { description?: string } } }>(
