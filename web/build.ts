@@ -76,16 +76,18 @@ function kib(n: number): string {
   return `${(n / 1024).toFixed(1)} KiB`;
 }
 
-/** The size table printed by `npm run build:web`. */
+/** The size table printed by `npm run build:web` (the .js files are minified; gzip at level 9). */
 export function sizeTable(files: readonly BuiltFile[]): string {
-  const w = Math.max(...files.map((f) => f.name.length));
-  return files.map((f) => `${f.name.padEnd(w)}  ${kib(f.bytes).padStart(10)} minified  ${kib(f.gzipBytes).padStart(10)} gzip`).join("\n");
+  const w = Math.max(4, ...files.map((f) => f.name.length));
+  const head = `${"file".padEnd(w)}  ${"size".padStart(10)}  ${"gzip".padStart(10)}`;
+  const rows = files.map((f) => `${f.name.padEnd(w)}  ${kib(f.bytes).padStart(10)}  ${kib(f.gzipBytes).padStart(10)}`);
+  return [head, ...rows].join("\n");
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = resolve(process.argv[2] ?? join(ROOT, "dist-web"));
   buildWeb(out).then(
-    (files) => process.stdout.write(`built ${out}\n${sizeTable(files)}\n`),
+    (files) => process.stdout.write(`built ${out} (JavaScript minified; gzip -9 sizes)\n${sizeTable(files)}\n`),
     (err: unknown) => {
       process.stderr.write(`build:web failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
