@@ -6,6 +6,8 @@
  * the repository. Skipped, with the reason, only when no Chromium is installed.
  */
 import { after, before, test } from "node:test";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,7 +60,7 @@ async function runDemo(query: string, shot: string, drive?: (page: Page) => Prom
     );
     const text = await page.evaluate<string>(`document.getElementById("nll").textContent`);
     const message = await page.evaluate<string>(`document.getElementById("status").textContent`);
-    const result = await page.evaluate<{ rows: number; heldOut: { ismm: number; adam: number }; heldOutRows: number; truthNll: number | null; rate: { ismm: number; adam: number }; curvePoints: number }>("window.demoResult");
+    const result = await page.evaluate<{ rows: number; heldOut: { ismm: number; adam: number }; heldOutRows: number; truthNll: number | null; rate: { ismm: number; adam: number }; curvePoints: number; runner: string }>("window.demoResult");
     await page.screenshot(join(shots, shot));
     assert.equal(status, "done", `${message}\n${page.log.join("\n")}`);
     assert.deepEqual(page.log.filter((l) => l.startsWith("exception")), [], "no uncaught exception");
@@ -81,6 +83,7 @@ test("demo: index.html?rows=20000&seed=1 ends with data-status=done and ISMM's h
   assert.ok(result.truthNll !== null && Math.abs(result.heldOut.ismm - result.truthNll) < 0.05, message);
   assert.ok(result.curvePoints >= 50, "the prequential curve has a point per window");
   assert.ok(result.rate.ismm > 0 && result.rate.adam > 0);
+  assert.equal(result.runner, "worker", "the race ran in the Web Worker");
   t.diagnostic(`in-browser rows/s after initialization (S1, K=2, d=1): ISMM ${result.rate.ismm.toFixed(0)}, Adam ${result.rate.adam.toFixed(0)}`);
   t.diagnostic(`screenshots: ${shots}`);
 });
@@ -93,6 +96,28 @@ test("demo: the K = 3 regime switch and the 2-D problem run to the end too", { s
     assert.equal(result.rows, 15000);
     // Within 0.05 nats of the truth after 15k rows (measured: about 0.001 above for both).
     assert.ok(result.truthNll !== null && Math.abs(result.heldOut.ismm - result.truthNll) < 0.05, `${scenario}: ${message}`);
+  }
+});
+
+test("demo under `chromium --headless --dump-dom --virtual-time-budget`: the page still ends done, on its own thread", { skip, timeout: RUN_TIMEOUT_MS }, async () => {
+  // Virtual time fast-forwards the page's timers while the page waits for the worker; the page's
+  // watchdog notices that the worker's clock lags and finishes the race on the page's thread.
+  const url = `${(server as StaticServer).url}/index.html?rows=20000&seed=1`;
+  const profile = mkdtempSync(join(tmpdir(), "ismm-dump-dom-"));
+  try {
+    const child = spawn(CHROMIUM as string, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", `--user-data-dir=${profile}`, "--virtual-time-budget=30000", "--dump-dom", url], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let dom = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (c: string) => (dom += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS);
+    await once(child, "close");
+    clearTimeout(timer);
+    assert.match(dom, /<body[^>]*data-status="done"/);
+    assert.match(dom, /<span id="nll">\d+\.\d{4}<\/span>/);
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
   }
 });
 

@@ -4,12 +4,14 @@
  * and `#nll` holds ISMM's held-out NLL; `window.demoResult` holds the figures for scripts.
  */
 import { fitChart, lineChart, METHOD_COLOUR, type Series } from "./charts.js";
-import type { RaceResult, RaceState } from "./engine.js";
+import { raceCsv, raceSynthetic, type Race, type RaceResult, type RaceState } from "./engine.js";
 import { RACERS, type Racer } from "./racers.js";
 import { isScenarioName, SCENARIOS, type ScenarioName } from "./scenarios.js";
 import type { WorkerRequest } from "./worker.js";
 
 const MAX_ROWS = 10_000_000;
+/** After this long (page clock) the worker must have reported a tenth of it (its own clock). */
+const WATCHDOG_MS = 2000;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -24,6 +26,8 @@ export interface DemoResult {
   readonly prequential: Record<Racer, number>;
   readonly curvePoints: number;
   readonly stopped: boolean;
+  /** Where the race ran: the Web Worker, or the page's thread (fallback). */
+  readonly runner: "worker" | "page";
 }
 declare global {
   interface Window {
@@ -54,10 +58,18 @@ class Demo {
   private drawPending = false;
   private models: Record<Racer, string> | null = null;
   private fileName = "";
+  /** Bumped by every start: a stale run (worker or page thread) is ignored. */
+  private runId = 0;
+  /** The worker's own clock at its last report (ms since its run started), -1 before. */
+  private workerElapsed = -1;
+  private stopHere = false;
 
   constructor() {
     $("run").addEventListener("click", () => this.runFromForm());
-    $("stop").addEventListener("click", () => this.worker?.postMessage({ type: "stop" } satisfies WorkerRequest));
+    $("stop").addEventListener("click", () => {
+      this.stopHere = true;
+      this.worker?.postMessage({ type: "stop" } satisfies WorkerRequest);
+    });
     $("scenario").addEventListener("change", () => this.showScenario());
     for (const r of RACERS) $(`dl-${r}`).addEventListener("click", () => this.download(r));
     const file = $<HTMLInputElement>("file");
@@ -134,6 +146,7 @@ class Demo {
 
   private start(s: Settings): void {
     this.worker?.terminate();
+    this.worker = null;
     this.latest = null;
     this.models = null;
     window.demoResult = undefined;
@@ -149,21 +162,70 @@ class Demo {
         : "The best any model can do on average: the gap to it is what is left to learn.";
     this.fileName = s.kind === "csv" ? s.file.name.replace(/\.[^.]*$/, "") : `${s.scenario}-seed${s.seed}`;
     this.status(s.kind === "csv" ? `Reading ${s.file.name}…` : `Streaming ${fmtInt(s.rows)} rows of ${SCENARIOS[s.scenario].title}…`);
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    const run = ++this.runId;
+    this.workerElapsed = -1;
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    } catch {
+      return void this.runHere(s, run, "this browser cannot start a module worker");
+    }
     this.worker = worker;
     worker.onmessage = (e: MessageEvent) => {
       if (worker !== this.worker) return;
-      const m = e.data as { type: "progress"; state: RaceState } | { type: "done"; result: RaceResult; stopped: boolean } | { type: "error"; message: string };
-      if (m.type === "progress") this.progress(m.state);
-      else if (m.type === "done") this.done(m.result, m.stopped);
+      const m = e.data as
+        | { type: "progress"; state: RaceState; elapsed: number }
+        | { type: "done"; result: RaceResult; stopped: boolean }
+        | { type: "error"; message: string };
+      if (m.type === "progress") {
+        this.workerElapsed = m.elapsed;
+        this.progress(m.state);
+      } else if (m.type === "done") this.done(m.result, m.stopped, "worker");
       else this.fail(m.message);
     };
-    worker.onerror = (e) => this.fail(`the worker failed: ${e.message || "could not load worker.js (serve this folder over http)"}`);
+    worker.onerror = (e) => {
+      e.preventDefault();
+      if (worker === this.worker) this.runHere(s, run, `the worker did not load (${e.message || "worker.js"})`);
+    };
+    // Watchdog: if the page's clock runs far ahead of the worker's (a worker that never started,
+    // or headless Chromium's virtual time, which fast-forwards the page's timers while it waits
+    // for the worker), the race moves to the page's thread, where it still runs to the end.
+    setTimeout(() => {
+      if (worker === this.worker && this.workerElapsed < WATCHDOG_MS / 10) this.runHere(s, run, "the worker did not report in time");
+    }, WATCHDOG_MS);
     const req: WorkerRequest =
       s.kind === "csv"
         ? { type: "csv", file: s.file, K: s.K, seed: s.seed, target: s.target || undefined }
         : { type: "start", scenario: s.scenario, rows: s.rows, seed: s.seed };
     worker.postMessage(req);
+  }
+
+  /** The race on the page's own thread (fallback), yielding to the page between batches. */
+  private async runHere(s: Settings, run: number, why: string): Promise<void> {
+    this.worker?.terminate();
+    this.worker = null;
+    this.stopHere = false;
+    this.status(`Running on the page's thread: ${why}…`);
+    let batches = 0;
+    let last = performance.now();
+    const tick = async (race: Race): Promise<boolean> => {
+      if (run !== this.runId) return true;
+      if (++batches % 8 === 0 || performance.now() - last > 100) {
+        last = performance.now();
+        this.progress(race.state());
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return this.stopHere || run !== this.runId;
+    };
+    try {
+      const result =
+        s.kind === "csv"
+          ? await raceCsv({ input: s.file.stream(), label: s.file.name, K: s.K, seed: s.seed, target: s.target || undefined }, tick)
+          : await raceSynthetic(s.scenario, s.rows, s.seed, tick);
+      if (run === this.runId) this.done(result, this.stopHere, "page");
+    } catch (err) {
+      if (run === this.runId) this.fail(err instanceof Error ? err.message : String(err));
+    }
   }
 
   private status(text: string): void {
@@ -196,7 +258,7 @@ class Demo {
     $("nll-truth").textContent = fmtNll(s.truthNll);
   }
 
-  private done(r: RaceResult, stopped: boolean): void {
+  private done(r: RaceResult, stopped: boolean, runner: "worker" | "page"): void {
     this.latest = r;
     this.models = r.modelJson;
     this.worker?.terminate();
@@ -212,7 +274,7 @@ class Demo {
     this.draw();
     window.demoResult = {
       label: r.label, rows: r.rows, heldOut: r.heldOut, heldOutRows: r.heldOutRows, truthNll: r.truthNll,
-      rate: r.rate, prequential: r.prequential, curvePoints: r.curve.length, stopped,
+      rate: r.rate, prequential: r.prequential, curvePoints: r.curve.length, stopped, runner,
     };
     document.body.dataset.status = "done";
   }
