@@ -3,7 +3,7 @@
  * Web Worker that runs the race, and the drawing. When a run ends, `<body data-status="done">`
  * and `#nll` holds ISMM's held-out NLL; `window.demoResult` holds the figures for scripts.
  */
-import { fitChart, lineChart, METHOD_COLOUR, type Series } from "./charts.js";
+import { EXPERT_COLOUR, fitChart, lineChart, METHOD_COLOUR, type Series } from "./charts.js";
 import { raceCsv, raceSynthetic, type Race, type RaceResult, type RaceState } from "./engine.js";
 import { RACERS, type Racer } from "./racers.js";
 import { isScenarioName, SCENARIOS, type ScenarioName } from "./scenarios.js";
@@ -336,6 +336,21 @@ class Demo {
       $("curve-hint").textContent = `each row is scored before it is learned; mean over windows of ${fmtInt(s.window)} rows; lower is better`;
     }
     for (const r of RACERS) fitChart($<HTMLCanvasElement>(`fit-${r}`), s.fit, r, { x: s.featureNames, y: s.targetName });
+    document.body.classList.toggle("fit2d", s.fit.kind === "2d");
+    const legend = $("expert-legend");
+    if (legend.childElementCount !== (s.fit.kind === "none" ? 0 : s.K)) {
+      legend.replaceChildren();
+      if (s.fit.kind !== "none") {
+        for (let k = 0; k < s.K; k++) {
+          const item = document.createElement("span");
+          const sw = document.createElement("i");
+          sw.className = "swatch";
+          sw.style.background = EXPERT_COLOUR[k % EXPERT_COLOUR.length];
+          item.append(sw, `expert ${k + 1}`);
+          legend.append(item);
+        }
+      }
+    }
     $("fit-legend").textContent =
       s.fit.kind === "1d"
         ? "Solid lines: the model's experts, bold where its gate picks them; dashed: the truth; grey dots: the latest rows; " +
