@@ -56,6 +56,7 @@ test("the build writes ismm.js, the demo page and its scripts, with no Node buil
   for (const f of files.filter((x) => x.name.endsWith(".js"))) {
     const code = readFileSync(join(dir, "dist-web", f.name), "utf8");
     assert.doesNotMatch(code, /["']node:/, `${f.name} mentions no node: module`);
+    assert.doesNotMatch(code, /\bprocess\.|\bBuffer\.|\brequire\(/, `${f.name} uses no Node global`);
     assertNoNodeImports(f.name, code);
   }
   assert.throws(() => assertNoNodeImports("x.js", 'import{open as o}from"node:fs/promises";'), /node:fs\/promises/);
