@@ -1,8 +1,7 @@
 /**
  * The demo's Web Worker: runs the race (engine.ts) off the page's thread and posts its state at
  * most every PROGRESS_MS, then the result. Messages in: `start` (a scenario), `csv` (a File),
- * `stop`. Messages out: `progress` (RaceState, and the worker's own elapsed ms), `done`
- * (RaceResult), `error` ({ message }).
+ * `stop`. Messages out: `progress` (RaceState), `done` (RaceResult), `error` ({ message }).
  */
 import { raceCsv, raceSynthetic, type Race, type RaceResult } from "./engine.js";
 import type { ScenarioName } from "./scenarios.js";
@@ -22,14 +21,13 @@ const scope = self as unknown as WorkerScope;
 
 let stopRequested = false;
 let lastPost = 0;
-let started = 0;
 
 /** Posts progress now and then; yields to the event loop then too, so that `stop` can arrive. */
 async function tick(race: Race): Promise<boolean> {
   const now = performance.now();
   if (now - lastPost >= PROGRESS_MS) {
     lastPost = now;
-    scope.postMessage({ type: "progress", state: race.state(), elapsed: now - started });
+    scope.postMessage({ type: "progress", state: race.state() });
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return stopRequested;
@@ -37,8 +35,7 @@ async function tick(race: Race): Promise<boolean> {
 
 async function run(req: Exclude<WorkerRequest, { type: "stop" }>): Promise<void> {
   stopRequested = false;
-  started = performance.now();
-  lastPost = started;
+  lastPost = performance.now();
   try {
     const result: RaceResult =
       req.type === "start"
