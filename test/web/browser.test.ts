@@ -115,6 +115,7 @@ test("demo under `chromium --headless --dump-dom --virtual-time-budget`: the pag
     await once(child, "close");
     clearTimeout(timer);
     assert.match(dom, /<body[^>]*data-status="done"/);
+    assert.match(dom, /<body[^>]*data-runner="page"/, "the watchdog moved the race to the page's thread");
     assert.match(dom, /<span id="nll">\d+\.\d{4}<\/span>/);
   } finally {
     rmSync(profile, { recursive: true, force: true });

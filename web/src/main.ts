@@ -291,6 +291,7 @@ class Demo {
       label: r.label, rows: r.rows, heldOut: r.heldOut, heldOutRows: r.heldOutRows, truthNll: r.truthNll,
       rate: r.rate, prequential: r.prequential, curvePoints: r.curve.length, stopped, runner,
     };
+    document.body.dataset.runner = runner;
     document.body.dataset.status = "done";
   }
 
