@@ -4,7 +4,9 @@
  *
  *   ismm.js     the library as one ES module for browsers (src/web.ts: no `node:` imports)
  *   worker.js   the demo's Web Worker (imports ./ismm.js)
- *   main.js     the demo page's script (imports nothing from the library)
+ *   main.js     the demo page's script: a classic script with the library inside, so that the page
+ *               also runs from file:// (where browsers load no module and no worker; the race then
+ *               runs on the page's thread)
  *   index.html, style.css
  *
  * The files are written to a temporary directory that replaces the output directory at the end,
@@ -49,12 +51,8 @@ export async function buildWeb(outDir: string = join(ROOT, "dist-web")): Promise
   try {
     const common = { bundle: true, format: "esm", platform: "browser", target: TARGET, minify: true, logLevel: "error", legalComments: "none" } as const;
     await build({ ...common, entryPoints: [join(ROOT, "src/web.ts")], outfile: join(tmp, "ismm.js"), sourcemap: "linked" });
-    await build({
-      ...common,
-      entryPoints: { worker: join(ROOT, "web/src/worker.ts"), main: join(ROOT, "web/src/main.ts") },
-      outdir: tmp,
-      plugins: [libraryAsBundle],
-    });
+    await build({ ...common, entryPoints: [join(ROOT, "web/src/worker.ts")], outfile: join(tmp, "worker.js"), plugins: [libraryAsBundle] });
+    await build({ ...common, format: "iife", entryPoints: [join(ROOT, "web/src/main.ts")], outfile: join(tmp, "main.js") });
     for (const f of STATIC_FILES) await copyFile(join(ROOT, "web/src", f), join(tmp, f));
     const files: BuiltFile[] = [];
     for (const name of (await readdir(tmp)).sort()) {

@@ -179,7 +179,7 @@ class Demo {
     const run = ++this.runId;
     let worker: Worker;
     try {
-      worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+      worker = new Worker(new URL("worker.js", document.baseURI), { type: "module" });
     } catch {
       return void this.runHere(s, run, "this browser cannot start a module worker");
     }
