@@ -52,8 +52,9 @@ try {
     for (let r = 0; r < repeat; r++) {
       const page = await browser.open(`${server.url}/index.html?scenario=${name}&rows=${rows}&seed=1`);
       await page.waitFor(`document.body.dataset.status === "done" && window.demoResult`, 600_000);
-      const web = await page.evaluate<{ rate: { ismm: number; adam: number } }>("window.demoResult");
+      const web = await page.evaluate<{ rate: { ismm: number; adam: number }; runner: string }>("window.demoResult");
       await page.close();
+      if (web.runner !== "worker") throw new Error(`bench:web: the race ran on the ${web.runner} thread, not in the worker`);
       const node = await raceSynthetic(name, rows, 1, () => false);
       runs.push({ web: web.rate, node: node.rate });
     }
