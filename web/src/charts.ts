@@ -114,12 +114,16 @@ export interface Series {
   readonly ys: readonly number[];
   readonly dash?: readonly number[];
   readonly width?: number;
+  /** Whether the y range must cover this series (default true); others are clipped. */
+  readonly scale?: boolean;
 }
 
-/** A line chart; the y range covers the series' finite values (robustly: early spikes are clipped). */
-export function lineChart(canvas: HTMLCanvasElement, series: readonly Series[], xr: [number, number], labels: { x: string; y: string }): void {
+/** A line chart; the y range covers the scaled series' finite values (robust: early spikes are clipped). */
+export function lineChart(
+  canvas: HTMLCanvasElement, series: readonly Series[], xr: [number, number], labels: { x: string; y: string }, robust = true,
+): void {
   const { ctx, w, h } = setup(canvas);
-  const vals = series.flatMap((s) => s.ys.filter(Number.isFinite)).sort((a, b) => a - b);
+  const vals = series.flatMap((s) => (s.scale === false ? [] : s.ys.filter(Number.isFinite))).sort((a, b) => a - b);
   if (vals.length === 0) {
     axes(ctx, { x: 0, y: 0, w, h }, xr, [0, 1], labels);
     ctx.fillStyle = MUTED;
@@ -127,10 +131,10 @@ export function lineChart(canvas: HTMLCanvasElement, series: readonly Series[], 
     ctx.fillText("waiting for the first rows after initialization…", w / 2, h / 2);
     return;
   }
-  // Clip at the 95th percentile + margin so one bad early window does not flatten the curves.
+  // Robust: clip at the 95th percentile + margin so one bad early window does not flatten the curves.
   const lo = vals[0];
-  const p95 = vals[Math.floor(0.95 * (vals.length - 1))];
-  const hi = Math.max(p95 + 0.25 * (p95 - lo), lo + 1e-3);
+  const top = robust ? vals[Math.floor(0.95 * (vals.length - 1))] : vals[vals.length - 1];
+  const hi = Math.max(top + (robust ? 0.25 : 0.08) * (top - lo), lo + 1e-3);
   const pad = 0.06 * (hi - lo);
   const f = axes(ctx, { x: 0, y: 0, w, h }, xr, [lo - pad, hi], labels);
   ctx.save();

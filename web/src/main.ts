@@ -323,28 +323,38 @@ class Demo {
     const xr: [number, number] = [0, Math.max(s.total ?? s.rows, 1)];
     if (s.truthNll !== null) {
       // Excess over the truth on the same rows: the rows' own noise cancels, what is left is learning.
-      // Faint: per window; bold: running mean since the initialization.
+      // Bold: running mean since the initialization; thin: recent rows (exponential moving average
+      // over windows, weight 1/4 for the newest, so about the last 4 windows).
       const series: Series[] = [];
       for (const r of RACERS) {
         const win = s.curve.map((p) => p[r] - p.truth);
         let sum = 0;
         let rows = 0;
-        const run = win.map((v, i) => {
-          if (!Number.isFinite(v)) return NaN;
+        let ema = NaN;
+        const run: number[] = [];
+        const recent: number[] = [];
+        win.forEach((v, i) => {
+          if (!Number.isFinite(v)) {
+            run.push(NaN);
+            recent.push(NaN);
+            return;
+          }
           const w = s.curve[i].rows - (i > 0 ? s.curve[i - 1].rows : 0);
           sum += v * w;
           rows += w;
-          return sum / rows;
+          ema = Number.isFinite(ema) ? ema + 0.25 * (v - ema) : v;
+          run.push(sum / rows);
+          recent.push(ema);
         });
-        series.push({ label: r, colour: `${METHOD_COLOUR[r]}55`, xs, ys: win, width: 1 });
+        series.push({ label: r, colour: `${METHOD_COLOUR[r]}77`, xs, ys: recent, width: 1.2, scale: false });
         series.push({ label: r, colour: METHOD_COLOUR[r], xs, ys: run, width: 2.5 });
       }
       series.push({ label: "truth", colour: METHOD_COLOUR.truth, xs: xr, ys: [0, 0], dash: [6, 5] });
-      lineChart($<HTMLCanvasElement>("curve"), series, xr, { x: "rows seen", y: "excess NLL" });
+      lineChart($<HTMLCanvasElement>("curve"), series, xr, { x: "rows seen", y: "excess NLL" }, false);
       $("curve-title").textContent = "Prequential excess NLL";
       $("curve-hint").textContent =
         `each row is scored before it is learned: the model's loss minus the truth's on the same rows (nats/row); ` +
-        `bold: running mean, faint: windows of ${fmtInt(s.window)} rows; 0 is the truth`;
+        `bold: running mean since the initialization, thin: recent rows (moving average of ${fmtInt(s.window)}-row windows); 0 is the truth`;
     } else {
       const series: Series[] = RACERS.map((r) => ({ label: r, colour: METHOD_COLOUR[r], xs, ys: s.curve.map((p) => p[r]) }));
       lineChart($<HTMLCanvasElement>("curve"), series, xr, { x: "rows seen", y: "NLL (nats/row)" });
