@@ -4,8 +4,8 @@
  * needs `node:fs`. In its place, `openCsvStream` reads CSV from a web `ReadableStream` (e.g.
  * `File.stream()`) with the same parsing rules. Built by `npm run build:web` into `dist-web/ismm.js`.
  *
- * test/web/entry.test.ts checks that this file exports everything src/index.ts does except the
- * Node-only names, so the two lists cannot drift apart.
+ * Generated from src/index.ts by `npm run sync:web-entry` (web/sync-entry.ts); test/web/entry.test.ts
+ * fails when the two drift apart.
  */
 export { IsmmError, OptionError, DataError, InputError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
 export type { DataLocation } from "./core/errors.js";

@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import * as node from "../../src/index.js";
 import * as web from "../../src/web.js";
 import { assertNoNodeImports, buildWeb, type BuiltFile } from "../../web/build.js";
+import { webEntryFor } from "../../web/sync-entry.js";
 
 /** What only the Node entry has: the file/stdin table reader and its types. */
 const NODE_ONLY = new Set(["openTable", "readAll", "inferFormat", "TableReader", "TableReaderOptions", "TableFormat", "RowBatch", "TableData"]);
@@ -39,10 +40,20 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+test("src/web.ts is src/index.ts less the Node-only modules, plus the web reader (npm run sync:web-entry)", () => {
+  const index = readFileSync(new URL("../../src/index.ts", import.meta.url), "utf8");
+  const entry = readFileSync(new URL("../../src/web.ts", import.meta.url), "utf8");
+  assert.ok(entry === webEntryFor(index), "src/web.ts is out of date with src/index.ts: run npm run sync:web-entry");
+  const exportLines = entry.split("\n").filter((l) => l.startsWith("export"));
+  assert.ok(exportLines.length > 40, "the entry re-exports the library");
+  for (const l of exportLines) assert.doesNotMatch(l, /table-reader|"node:/);
+  assert.throws(() => webEntryFor('export {\n  a,\n} from "./x.js";\n'), /must fit on one line/);
+});
+
 test("src/web.ts exports everything src/index.ts does, except the Node-only reader (values and types)", () => {
   const fromNode = Object.keys(node).filter((k) => !NODE_ONLY.has(k)).sort();
   const fromWeb = Object.keys(web).filter((k) => !WEB_ONLY.has(k)).sort();
-  const hint = "a new export of src/index.ts must also be exported by src/web.ts (or, if it needs Node, be listed in NODE_ONLY here)";
+  const hint = "run npm run sync:web-entry after adding an export to src/index.ts (a Node-only module goes in NODE_ONLY_MODULES of web/sync-entry.ts and NODE_ONLY here)";
   assert.deepEqual(fromWeb, fromNode, hint);
   for (const k of fromWeb) assert.equal((web as Record<string, unknown>)[k], (node as Record<string, unknown>)[k], `${k} is the same object`);
   const typesNode = [...exportedNames("index.ts")].filter((k) => !NODE_ONLY.has(k)).sort();
