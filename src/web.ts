@@ -1,0 +1,77 @@
+/**
+ * ismm for browsers (and any JavaScript runtime without Node's APIs): the public API of
+ * src/index.ts except the file/stdin table reader (`openTable`, `readAll`, `inferFormat`), which
+ * needs `node:fs`. In its place, `openCsvStream` reads CSV from a web `ReadableStream` (e.g.
+ * `File.stream()`) with the same parsing rules. Built by `npm run build:web` into `dist-web/ismm.js`.
+ *
+ * Generated from src/index.ts by `npm run sync:web-entry` (web/sync-entry.ts); test/web/entry.test.ts
+ * fails when the two drift apart.
+ */
+export { IsmmError, OptionError, DataError, InputError, RowError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
+export { MAX_ABS_VALUE, isComputable } from "./core/limits.js";
+export type { DataLocation } from "./core/errors.js";
+export { createRng, rngFromState } from "./core/rng.js";
+export type { Rng } from "./core/rng.js";
+export { logSumExp, softmaxInPlace } from "./core/logsumexp.js";
+
+export { moeLayout, betaOffset } from "./model/dims.js";
+export type { MoeDims, MoeLayout } from "./model/dims.js";
+export { logGate, expertMeans, rowPosterior, rowNll, meanNll, predictMoments, createRowWorkspace } from "./model/moe.js";
+export type { RowWorkspace } from "./model/moe.js";
+export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
+export type { MoeParameters } from "./model/parameters.js";
+export { fitScaler, scaledExtent, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
+export type { Scaler } from "./model/scaling.js";
+
+export { blendStats, mergeStats } from "./surrogate/types.js";
+export type { Surrogate } from "./surrogate/types.js";
+export { moeSurrogate } from "./surrogate/moe.js";
+export type { MoeSurrogate, MoeSurrogateOptions } from "./surrogate/moe.js";
+export { moeStatLayout } from "./surrogate/moe-stats.js";
+export { logisticSurrogate } from "./surrogate/logistic.js";
+
+export { stepSize } from "./mm/schedule.js";
+export type { StepSchedule } from "./mm/schedule.js";
+export { ismmInit, ismmStep, ismmParams } from "./mm/ismm.js";
+export type { IsmmConfig, IsmmState } from "./mm/ismm.js";
+export { batchMM, batchStats } from "./mm/batch-mm.js";
+export type { BatchOptions, BatchResult } from "./mm/batch-mm.js";
+export { batchEM } from "./mm/batch-em.js";
+export type { EmOptions } from "./mm/batch-em.js";
+export { initializeMoe } from "./mm/init.js";
+export type { InitOptions, InitResult } from "./mm/init.js";
+
+export { METHODS } from "./learners/types.js";
+export type { MethodName, Learner, LearnerFactory, LearnerHealth } from "./learners/types.js";
+export { learnerFactory } from "./learners/registry.js";
+
+export { MoeRegressor, minInitRows } from "./estimators/moe-regressor.js";
+export { diagnosticWarnings, SEPARABLE_SLOPE, MIN_ROWS_PER_PARAMETER } from "./estimators/diagnostics.js";
+export type { FitDiagnostics, InitSummary } from "./estimators/diagnostics.js";
+export { WHOLE_DATA_RESTARTS } from "./estimators/initialize.js";
+export { MODEL_FORMAT, MODEL_VERSION, parseModelFile } from "./estimators/model-file.js";
+export type { ModelSnapshot } from "./estimators/model-file.js";
+export type { Prediction, Predictions, FitOptions } from "./estimators/moe-regressor.js";
+export { OPTION_TABLE, resolveOptions } from "./estimators/options.js";
+export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.js";
+
+export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./stream/synthetic.js";
+export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";
+
+export { RegressionMetrics } from "./evaluate/metrics.js";
+export type { MetricsSummary } from "./evaluate/metrics.js";
+
+export { rowNllGrad, sampleFromModel } from "./model/gradient.js";
+export { tuneLearningRate, DEFAULT_LR_GRID } from "./estimators/lr-grid.js";
+export type { GradientMethod, GridRow, GridResult, TuneLearningRateOptions } from "./estimators/lr-grid.js";
+export { makeOptimizer, OPTIMIZER_DEFAULTS } from "./optim/index.js";
+export { parameterError, alignParameters, minCostAssignment } from "./evaluate/param-error.js";
+export type { ParameterErrorResult } from "./evaluate/param-error.js";
+export { moeFastSurrogate, DEFAULT_REFACTOR_EVERY } from "./surrogate/moe-fast.js";
+export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
+export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
+export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";
+export { parametersNll } from "./evaluate/parameters-nll.js";
+
+export { openCsvStream } from "./browser/csv-stream.js";
+export type { CsvStream, CsvStreamOptions, CsvBatch, ByteStream } from "./browser/csv-stream.js";
