@@ -13,11 +13,12 @@ import { demoCommand } from "./demo.js";
 import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
 import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
+import { inspectCommand } from "./inspect.js";
 import { predictCommand } from "./predict.js";
 import { simulateCommand } from "./simulate.js";
 import { packageVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, simulateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, inspectCommand, simulateCommand, demoCommand];
 
 const EXIT_CODES = [
   "Exit codes:",
