@@ -15,10 +15,11 @@ import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
 import { inspectCommand } from "./inspect.js";
 import { predictCommand } from "./predict.js";
+import { selectCommand } from "./select.js";
 import { simulateCommand } from "./simulate.js";
 import { packageVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, inspectCommand, simulateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [fitCommand, selectCommand, predictCommand, evaluateCommand, inspectCommand, simulateCommand, demoCommand];
 
 const EXIT_CODES = [
   "Exit codes:",

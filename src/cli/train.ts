@@ -24,6 +24,11 @@ export interface TrainPlan {
   readonly progress?: Progress;
   /** Called with each epoch's reader before its first row (e.g. to check the header). */
   readonly onOpen?: (reader: TableReader, epoch: number) => void;
+  /**
+   * Stop points (the prequential log): `at(rows)` runs once exactly `next(rows)` rows are learned
+   * (over all epochs), with the model up to date; `status()` is appended to the progress line.
+   */
+  readonly marks?: { next(rowsTotal: number): number; at(rowsTotal: number): void; status?(): string };
 }
 
 export interface TrainResult {
@@ -44,6 +49,8 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
   let skippedBefore = start.skippedBefore;
   let rowsPerEpoch = 0;
   let skipped = { count: 0, firstReasons: [] as string[] };
+  const marks = plan.marks;
+  let nextMark = marks?.next(rowsTotal) ?? Infinity;
   for (let epoch = start.epoch; epoch <= epochs; epoch++) {
     const skip = epoch === start.epoch ? start.rows : 0;
     const reader = await plan.open();
@@ -83,6 +90,11 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
           }
           if (runStart < 0) runStart = i;
           rowsTotal++;
+          if (rowsTotal === nextMark) {
+            flush(i + 1);
+            (marks as NonNullable<TrainPlan["marks"]>).at(rowsTotal);
+            nextMark = (marks as NonNullable<TrainPlan["marks"]>).next(rowsTotal);
+          }
           if (checkpoint !== undefined && rowsTotal % checkpoint.every === 0) {
             flush(i + 1);
             await checkpoint.write({
@@ -101,7 +113,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
         if (progress !== undefined) {
           const total = reader.totalBytes;
           const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / epochs : undefined;
-          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: epochs > 1 ? `epoch ${epoch}/${epochs}` : undefined });
+          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: epochs > 1 ? `epoch ${epoch}/${epochs}` : undefined, extra: marks?.status?.() });
         }
       }
       if (index < skip) {

@@ -86,6 +86,12 @@ export class MoeRegressor {
   private seen = 0;
   private preqSum = 0;
   private preqCount = 0;
+  /** Opt-in (`trackPrequentialError`): Σ over rows and targets of the squared error of the prediction made before learning the row, and its row count. */
+  private preqSq = 0;
+  private preqSqRows = 0;
+  private trackSq = false;
+  private sqMean = new Float64Array(0);
+  private sqVar = new Float64Array(0);
   private finished = false;
   // owned scratch (allocated once the dimensions are known)
   private xs = new Float64Array(0);
@@ -121,6 +127,19 @@ export class MoeRegressor {
   /** Mean prequential (predict-then-learn) NLL per row in original units over rows after initialization, NaN if none. */
   get progressiveNll(): number {
     return this.preqCount > 0 ? this.preqSum / this.preqCount : NaN;
+  }
+  /**
+   * Running prequential totals (original units): rows scored and Σ NLL (`progressiveNll` = nllSum /
+   * count), and, once `trackPrequentialError()` was called, Σ over rows and targets of the squared
+   * error of the predictive mean made before each row was learned (sqErrSum / (sqErrRows·q) is the
+   * MSE). Differences of two readings give a window's values.
+   */
+  get prequentialTotals(): { count: number; nllSum: number; sqErrSum: number; sqErrRows: number } {
+    return { count: this.preqCount, nllSum: this.preqSum, sqErrSum: this.preqSq, sqErrRows: this.preqSqRows };
+  }
+  /** Also accumulate the prequential squared error (one extra prediction per learned row; not saved). */
+  trackPrequentialError(): void {
+    this.trackSq = true;
   }
   /** The learner's method. */
   get method(): string {
@@ -212,11 +231,26 @@ export class MoeRegressor {
     const sc = this.scaler as Scaler;
     scaleDesign(sc, x, xo, L.d, this.xs, 0);
     scaleTargets(sc, y, yo, L.q, this.ys, 0);
+    if (this.trackSq) this.addSquaredError(L, sc, learner);
     const f = learner.learn(this.xs, 0, this.ys, 0);
     if (Number.isFinite(f)) {
       this.preqSum += f + this.nllOffset;
       this.preqCount++;
     }
+  }
+
+  /** Squared error of the predictive mean of the scaled row in xs/ys (before learning it), original units. */
+  private addSquaredError(L: MoeLayout, sc: Scaler, learner: Learner): void {
+    if (this.sqMean.length !== L.q) {
+      this.sqMean = new Float64Array(L.q);
+      this.sqVar = new Float64Array(L.q);
+    }
+    predictMoments(L, learner.params(), this.xs, 0, this.rowWs as RowWorkspace, this.sqMean, this.sqVar);
+    for (let j = 0; j < L.q; j++) {
+      const r = sc.yScale[j] * (this.ys[j] - this.sqMean[j]);
+      this.preqSq += r * r;
+    }
+    this.preqSqRows++;
   }
 
   private bufferRow(L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number): void {
