@@ -14,12 +14,13 @@ import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./error
 import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
 import { inspectCommand } from "./inspect.js";
+import { plotCommand } from "./plot.js";
 import { predictCommand } from "./predict.js";
 import { selectCommand } from "./select.js";
 import { simulateCommand } from "./simulate.js";
 import { packageVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [fitCommand, selectCommand, predictCommand, evaluateCommand, inspectCommand, simulateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [fitCommand, selectCommand, predictCommand, evaluateCommand, inspectCommand, plotCommand, simulateCommand, demoCommand];
 
 const EXIT_CODES = [
   "Exit codes:",

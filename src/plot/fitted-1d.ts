@@ -79,7 +79,7 @@ export function buildFitted1dSpec(input: Fitted1dData): vl.TopLevelSpec {
   const yTitle = data.yTitle ?? "y (response)";
   const color = {
     field: "series", type: "nominal" as const, scale: { domain, range },
-    legend: { title: null, orient: "bottom" as const, direction: "horizontal" as const, symbolType: "stroke", symbolStrokeWidth: 3 },
+    legend: { title: null, orient: "bottom" as const, direction: "horizontal" as const, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 },
   };
   const x = (title: string): PositionFieldDef<string> => ({ field: "x", type: "quantitative", scale: { domain: xDomain, nice: false, zero: false }, title });
   const yv: PositionFieldDef<string> = { field: "value", type: "quantitative", title: yTitle, scale: { zero: false } };
@@ -97,7 +97,7 @@ export function buildFitted1dSpec(input: Fitted1dData): vl.TopLevelSpec {
     { data: { values: data.mean.map((v, g) => ({ x: data.grid[g], value: v, series: MIX })) }, mark: { type: "line", strokeWidth: 2.8, strokeDash: [7, 4] }, encoding: { x: x(xTitle), y: yv, color } },
   );
   const subtitle = [
-    `Top: grey points = ${points.length} observations; coloured lines = the ${K} expert means; dashed black = mixture mean${hasBand ? `; grey band = ${band}` : ""}.`,
+    `Top: grey points = ${points.length.toLocaleString("en-US")} observations; coloured lines = the ${K} expert means; dashed black = mixture mean${hasBand ? `; grey band = ${band}` : ""}.`,
     "Bottom: softmax gate probabilities π_k(x) of each expert (they sum to 1 at every x).",
   ];
   return {

@@ -2,7 +2,7 @@
  * Charts of a fitted model on data with several features, and of a prequential log:
  *  - observed vs predicted (the mixture mean), coloured by the MAP expert, with the y = x line;
  *    below, each row's gate probabilities along the gate's most important direction;
- *  - the prequential (predict-then-learn) NLL and MSE against rows learned.
+ *  - the prequential (predict-then-learn) NLL and MSE against rows scored.
  */
 import type * as vl from "vega-lite";
 import { CHART_WIDTH } from "./curve-chart.js";
@@ -50,7 +50,7 @@ export function buildMultiFeatureSpec(d: MultiFeatureData): vl.TopLevelSpec {
     title: {
       text: d.title ?? `Fitted mixture of experts: ${d.target}`,
       subtitle: [
-        `Top: observed ${d.target} against the predicted mean for ${n} rows, coloured by the most probable expert; grey line: y = ŷ.`,
+        `Top: observed ${d.target} against the predicted mean for ${n.toLocaleString("en-US")} rows, coloured by the most probable expert; grey line: y = ŷ.`,
         `Bottom: each row's gate probabilities π_k(x) against its position along the gate's most important direction.`,
       ],
     },
@@ -89,7 +89,7 @@ export function buildMultiFeatureSpec(d: MultiFeatureData): vl.TopLevelSpec {
 }
 
 export interface PrequentialData {
-  /** Rows learned at each line. */
+  /** Rows scored (predicted before learned) at each line: the x axis. */
   rows: number[];
   nll: number[];
   windowNll: number[];
@@ -98,7 +98,7 @@ export interface PrequentialData {
   title?: string;
 }
 
-/** NLL (top) and MSE (bottom) against rows learned: the running mean and the window since the last line. */
+/** NLL (top) and MSE (bottom) against rows scored: the running mean and the window since the last line. */
 export function buildPrequentialSpec(d: PrequentialData): vl.TopLevelSpec {
   const RUN = "running mean (all rows so far)";
   const WIN = "window (rows since the previous line)";
@@ -110,7 +110,7 @@ export function buildPrequentialSpec(d: PrequentialData): vl.TopLevelSpec {
     ...d.rows.map((r, i) => ({ rows: r, v: a[i], series: RUN })),
     ...d.rows.map((r, i) => ({ rows: r, v: b[i], series: WIN })),
   ].filter((p) => Number.isFinite(p.v) && p.rows > 0);
-  const x = { field: "rows", type: "quantitative" as const, scale: { type: "log" as const, nice: false }, title: "rows learned (log scale)", axis: { format: "~s" } };
+  const x = { field: "rows", type: "quantitative" as const, scale: { type: "log" as const, nice: false }, title: "rows scored, each predicted before it is learned (log scale)", axis: { format: "~s" } };
   const panel = (values: ReturnType<typeof long>, title: string, height: number) => ({
     width: CHART_WIDTH,
     height,
