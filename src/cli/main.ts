@@ -20,7 +20,7 @@ import { selectCommand } from "./select.js";
 import { simulateCommand } from "./simulate.js";
 import { packageVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [fitCommand, selectCommand, predictCommand, evaluateCommand, inspectCommand, plotCommand, simulateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, selectCommand, inspectCommand, plotCommand, simulateCommand, demoCommand];
 
 const EXIT_CODES = [
   "Exit codes:",
