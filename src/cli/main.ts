@@ -56,6 +56,9 @@ export function globalHelp(): string {
     "  ismm fit train.csv --target y --experts 2 --out model.json",
     "  ismm evaluate --model model.json test.csv",
     "  ismm predict --model model.json new.csv --out preds.csv",
+    "  ismm select train.csv --target y --experts 1-6            # how many experts?",
+    "  ismm inspect --model model.json                            # what did it learn?",
+    "  ismm plot --model model.json train.csv --out fit.png       # show me",
     "",
     EXIT_CODES,
   ].join("\n");
