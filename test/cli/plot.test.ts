@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ismm, syntheticCsv, tempDir, writeText } from "./helpers.js";
+import { spawnSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { MAIN, ismm, syntheticCsv, tempDir, writeText } from "./helpers.js";
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 let dir = "";
@@ -78,6 +80,16 @@ describe("ismm plot", { concurrency: 3 }, () => {
     checkPng(png);
     const texts = svgTexts(readFileSync(svg, "utf8"));
     for (const t of ["running mean (all rows so far)", "window (rows since the previous line)", "NLL per row (nats, data units)"]) assert.ok(texts.includes(t), `no text ${JSON.stringify(t)}`);
+  });
+
+  it("the chart packages load only for plot: fit imports none of vega, vega-lite, resvg", () => {
+    // A resolve hook that reports every import of the chart packages.
+    const hook = "export async function resolve(s, c, next) { if (/^(vega|vega-lite|@resvg\\/resvg-js)$/.test(s)) process.stderr.write('LOADED ' + s + '\\n'); return next(s, c); }";
+    const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)}, ${JSON.stringify(pathToFileURL(MAIN).href)});`;
+    const run = (args: string[]): string =>
+      spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, "--import", "tsx", MAIN, ...args], { encoding: "utf8" }).stderr;
+    assert.doesNotMatch(run(["fit", one.data, "-t", "y", "-o", join(dir, "lazy.json"), "--init-rows", "400"]), /LOADED/);
+    assert.match(run(["plot", "-m", one.model, one.data, "-o", join(dir, "lazy.svg")]), /LOADED vega/);
   });
 
   it("usage errors exit 2 and write nothing", async () => {
