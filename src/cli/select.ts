@@ -4,23 +4,30 @@
  * more streaming pass: log-likelihood on the training rows, AIC, BIC, ICL, and the NLL of the
  * held-out rows. Memory stays constant in the number of rows (one reader batch at a time).
  */
-import { InputError, MoeRegressor, openTable, type TableFormat, type TableReader } from "../index.js";
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { InputError, MoeRegressor, type TableFormat } from "../index.js";
 import { ESTIMATOR_FLAGS, estimatorOptions, type Flags, type FlagSpec } from "./args.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, type Ctx } from "./context.js";
 import { isRegularFile, resolveFormat, sourceLabel } from "./data.js";
-import { UsageError, withSource } from "./errors.js";
-import { DATA_FLAGS, READ_BATCH_ROWS, columnList, dataArgument, formatFlag } from "./fit.js";
+import { CliFileError, UsageError } from "./errors.js";
+import { DATA_FLAGS, columnList, dataArgument, formatFlag } from "./fit.js";
 import { Progress } from "./progress.js";
-import { train } from "./train.js";
+import { fitAndScore, type SelectJob, type SelectOutcome, type SelectRow } from "./select-fit.js";
+import type { WorkerError } from "./select-worker.js";
+
+export { criteria, freeParameters, holdoutSplit } from "./select-fit.js";
 
 export const CRITERIA = ["bic", "icl", "aic", "holdout"] as const;
 export type Criterion = (typeof CRITERIA)[number];
 /** Default criterion: see scripts/select-criterion.ts and the README ("Choosing K"). */
 export const DEFAULT_CRITERION: Criterion = "bic";
 const DEFAULT_HOLDOUT = 0.2;
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "target", short: "t", kind: "list", value: "col", doc: "response column; repeat for several targets" },
@@ -29,40 +36,10 @@ const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "criterion", kind: "string", value: CRITERIA.join("|"), doc: `how the best K is chosen (default ${DEFAULT_CRITERION}); lower is better for all four` },
   { name: "holdout-fraction", kind: "string", value: "f", doc: `share of rows held out (seeded by --seed) for the held-out NLL, in [0, 1) (default ${DEFAULT_HOLDOUT}; 0: none)` },
   { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1)" },
+  { name: "jobs", short: "j", kind: "string", value: "N", doc: "K values fitted at once, each on a worker thread (default: the number of cores, at most the number of K; 1 = in this process, with a progress display)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "save the best model here (atomically)" },
   { name: "json", kind: "boolean", doc: 'print {"best": K, "criterion": …, "table": [...]} instead of a table' },
 ];
-
-/** Free parameters for K experts, d inputs (p = d + 1 with the intercept), q targets, diagonal covariance. */
-export function freeParameters(K: number, d: number, q: number): number {
-  const p = d + 1;
-  return (K - 1) * p + K * q * p + K * q;
-}
-
-/** One row of the selection table (null where undefined, e.g. no held-out rows). */
-export interface SelectRow {
-  readonly K: number;
-  /** Σ log p(y_i | x_i) of the final model over the training rows. */
-  readonly logLik: number;
-  readonly params: number;
-  /** Training rows (the n of BIC). */
-  readonly n: number;
-  readonly aic: number;
-  readonly bic: number;
-  readonly icl: number;
-  readonly holdoutNll: number | null;
-  readonly holdoutRows: number;
-  readonly seconds: number;
-}
-
-/**
- * AIC = −2ℓ + 2k, BIC = −2ℓ + k log n, ICL = BIC − 2 Σ_i log τ_i,ẑ(i) (the hard-assignment entropy
- * of the responsibilities, as mclust/flexmix): all lower-is-better.
- */
-export function criteria(logLik: number, k: number, n: number, sumLogMaxTau: number): { aic: number; bic: number; icl: number } {
-  const bic = -2 * logLik + k * Math.log(n);
-  return { aic: -2 * logLik + 2 * k, bic, icl: bic - 2 * sumLogMaxTau };
-}
 
 /** Parses "1-6" or "2,3,5" (or "3") into sorted distinct K ≥ 1. */
 export function parseExperts(raw: string, command: string): number[] {
@@ -79,67 +56,54 @@ export function parseExperts(raw: string, command: string): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** A seeded, stateless split: row `index` (0-based among valid rows) is held out when its hash < fraction. */
-export function holdoutSplit(seed: number, fraction: number): (index: number) => boolean {
-  return (index: number) => {
-    let h = Math.imul(index ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(seed + 0x632be5ab, 0xc2b2ae35);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return (h >>> 0) / 4294967296 < fraction;
-  };
+/**
+ * A worker on `file`. From the TypeScript sources (tests, `tsx`), Node 20 does not pass the tsx
+ * loader to workers, so the worker registers it first.
+ */
+function startWorker(file: string): Worker {
+  if (extname(file) !== ".ts") return new Worker(file);
+  const api = import.meta.resolve("tsx/esm/api");
+  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(pathToFileURL(file).href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`));
 }
 
-/** Streams the data through a fitted model: training log-likelihood and ICL term, held-out NLL. */
-async function scorePass(model: MoeRegressor, reader: TableReader, isHoldout: (i: number) => boolean): Promise<{ logLik: number; sumLogMaxTau: number; n: number; holdoutSum: number; holdoutRows: number }> {
-  const d = reader.featureNames.length;
-  const q = reader.targetNames.length;
-  const K = model.nExperts;
-  const sigma2 = model.parameters().sigma2;
-  const x = new Float64Array(d);
-  const y = new Float64Array(q);
-  const a = new Float64Array(K);
-  const pred = model.createPrediction();
-  let logLik = 0;
-  let sumLogMaxTau = 0;
-  let n = 0;
-  let holdoutSum = 0;
-  let holdoutRows = 0;
-  let index = 0;
-  for await (const { n: m, X, Y } of reader.batches()) {
-    for (let i = 0; i < m; i++, index++) {
-      for (let c = 0; c < d; c++) x[c] = X[i * d + c];
-      for (let j = 0; j < q; j++) y[j] = Y[i * q + j];
-      const nll = model.nllOne(x, y);
-      if (isHoldout(index)) {
-        holdoutSum += nll;
-        holdoutRows++;
-        continue;
-      }
-      logLik -= nll;
-      n++;
-      if (K === 1) continue;
-      // Responsibilities τ_k ∝ π_k(x) Π_j N(y_j; μ_kj, σ²_kj) (original units), in the log domain.
-      model.predictInto(x, pred);
-      let best = -Infinity;
-      for (let k = 0; k < K; k++) {
-        let s = Math.log(pred.gate[k]);
-        for (let j = 0; j < q; j++) {
-          const r = y[j] - pred.expertMeans[k * q + j];
-          s -= HALF_LOG_2PI + 0.5 * Math.log(sigma2[k][j]) + (0.5 * r * r) / sigma2[k][j];
-        }
-        a[k] = s;
-        if (s > best) best = s;
-      }
-      // log max_k τ_k = a_max − log Σ_k exp(a_k); a_max − (−nll) computed stably via the LSE.
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += Math.exp(a[k] - best);
-      sumLogMaxTau -= Math.log(acc);
-    }
+/** Runs the jobs on `jobs` worker threads (in this process when 1); outcomes in job order. */
+async function runJobs(list: readonly SelectJob[], jobs: number, ctx: Ctx): Promise<SelectOutcome[]> {
+  if (jobs <= 1) {
+    const out: SelectOutcome[] = [];
+    for (const job of list) out.push(await fitAndScore(job, new Progress(ctx.progress, ctx.tty, `select K=${job.K}`)));
+    return out;
   }
-  return { logLik, sumLogMaxTau, n, holdoutSum, holdoutRows };
+  const here = fileURLToPath(import.meta.url);
+  const workerFile = join(dirname(here), `select-worker${extname(here)}`);
+  const outcomes: SelectOutcome[] = new Array(list.length);
+  let next = 0;
+  const workers: Worker[] = [];
+  const lane = async (): Promise<void> => {
+    const w = startWorker(workerFile);
+    workers.push(w);
+    while (next < list.length) {
+      const i = next++;
+      const reply = await new Promise<{ outcome?: SelectOutcome; error?: WorkerError }>((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+        w.postMessage(list[i]);
+      });
+      w.removeAllListeners("error");
+      if (reply.error !== undefined) {
+        const e = reply.error;
+        throw e.kind === "option" ? new UsageError(e.message, "select") : e.kind === "file" ? new CliFileError(e.message) : new Error(e.message);
+      }
+      outcomes[i] = reply.outcome as SelectOutcome;
+      ctx.detail(`K = ${list[i].K} done (${fmtSeconds((outcomes[i].row?.seconds ?? 0) * 1000)})`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, lane));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return outcomes;
 }
 
 async function run(flags: Flags, ctx: Ctx): Promise<number> {
@@ -154,63 +118,35 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (!(fraction < 1)) throw new UsageError(`--holdout-fraction must be in [0, 1). Got ${fraction} instead`, cmd);
   if (criterion === "holdout" && fraction === 0) throw new UsageError("--criterion holdout needs --holdout-fraction > 0", cmd);
   const epochs = flags.int("epochs", 1, 1);
+  const jobs = flags.int("jobs", Math.min(availableParallelism(), Ks.length), 1, 256);
   const out = flags.str("out");
   const format: TableFormat = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
-  if (!(await isRegularFile(source))) {
+  if (source === "-" || (existsSync(source) && !(await isRegularFile(source)))) {
     throw new UsageError(`select reads the data several times (a fit and a scoring pass per K): ${source === "-" ? "stdin" : `'${source}'`} can be read only once; save the data to a file`, cmd);
   }
-  const base = estimatorOptions(flags, { nExperts: Ks[0] });
-  const seed = new MoeRegressor(base).options.seed;
-  const isHoldout = holdoutSplit(seed, fraction);
+  const options = estimatorOptions(flags, { nExperts: Ks[0] });
+  delete options.nExperts;
+  const seed = new MoeRegressor(options).options.seed;
   const label = sourceLabel(source);
-  const open = (): Promise<TableReader> => openTable({ source, format, targets, features, skipInvalid, batchRows: READ_BATCH_ROWS });
+  const list: SelectJob[] = Ks.map((K) => ({ K, source, format, targets, features, skipInvalid, epochs, options, fraction, seed }));
+  const outcomes = await runJobs(list, jobs, ctx);
   const table: SelectRow[] = [];
-  const models = new Map<number, MoeRegressor>();
-  let featureNames: readonly string[] = [];
+  const models = new Map<number, string>();
   let skippedNote: string | undefined;
-  for (const K of Ks) {
-    const t0 = performance.now();
-    const model = new MoeRegressor(estimatorOptions(flags, { nExperts: K }));
-    const progress = new Progress(ctx.progress, ctx.tty, `select K=${K}`);
-    let result;
-    try {
-      result = await train({ model, open, label, epochs, keep: (i) => !isHoldout(i), progress, onOpen: (r) => (featureNames = r.featureNames) });
-      progress.done();
-      model.finish();
-    } catch (err) {
-      progress.done();
-      if (err instanceof InputError) {
-        ctx.warn(`K = ${K} skipped: ${(withSource(err, label) as Error).message}`);
-        continue;
-      }
-      throw withSource(err, label);
-    }
-    if (result.skipped.count > 0) skippedNote = `ismm: skipped ${fmtInt(result.skipped.count)} invalid row${result.skipped.count === 1 ? "" : "s"} of ${label} (first: ${result.skipped.firstReasons[0]})`;
-    const reader = await open();
-    let s;
-    try {
-      s = await scorePass(model, reader, isHoldout);
-    } catch (err) {
-      throw withSource(err, label);
-    } finally {
-      reader.close();
-    }
-    const k = freeParameters(K, featureNames.length, targets.length);
-    const c = criteria(s.logLik, k, s.n, s.sumLogMaxTau);
-    table.push({
-      K, logLik: s.logLik, params: k, n: s.n, ...c,
-      holdoutNll: s.holdoutRows > 0 ? s.holdoutSum / s.holdoutRows : null, holdoutRows: s.holdoutRows,
-      seconds: (performance.now() - t0) / 1000,
-    });
-    model.meta = { tool: "ismm", command: "select", source, format, targets, features: [...featureNames], epochs, skipInvalid, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count, holdoutFraction: fraction };
-    models.set(K, model);
-    ctx.detail(`K = ${K}: logLik ${fmtNum(s.logLik, 8)}, BIC ${fmtNum(c.bic, 8)}, ${fmtSeconds(performance.now() - t0)}`);
+  for (const o of outcomes) {
+    if (o.warning !== undefined) ctx.warn(o.warning);
+    if (o.row === null || o.model === null) continue;
+    table.push(o.row);
+    // Fewer than 5 rows per parameter: the likelihood can be driven up by fitting noise.
+    if (o.row.n < 5 * o.row.params) ctx.warn(`K = ${o.row.K}: ${fmtInt(o.row.n)} training rows for ${o.row.params} parameters (fewer than 5 per parameter): its criteria are unreliable`);
+    models.set(o.row.K, o.model);
+    if (o.skipped.count > 0) skippedNote = `ismm: skipped ${fmtInt(o.skipped.count)} invalid row${o.skipped.count === 1 ? "" : "s"} of ${label} (first: ${o.skipped.firstReasons[0]})`;
   }
   if (table.length === 0) throw new InputError(`no K of ${Ks.join(", ")} could be fitted to ${label}`);
   const score = (r: SelectRow): number => (criterion === "holdout" ? (r.holdoutNll ?? Infinity) : r[criterion]);
   const best = table.reduce((b, r) => (score(r) < score(b) ? r : b)).K;
-  if (out !== undefined) await writeFileAtomic(out, JSON.stringify((models.get(best) as MoeRegressor).toJSON()) + "\n");
+  if (out !== undefined) await writeFileAtomic(out, (models.get(best) as string) + "\n");
   if (skippedNote !== undefined) ctx.info(skippedNote);
   if (flags.bool("json")) {
     process.stdout.write(JSON.stringify({ best, criterion, holdoutFraction: fraction, table }) + "\n");
@@ -250,6 +186,7 @@ export const selectCommand: Command = {
     "All are lower-is-better. The default criterion is BIC: on synthetic streams with known K it",
     "picked the true K most often (scripts/select-criterion.ts; README 'Choosing K'). K values whose",
     "fit fails (e.g. too few rows for K experts) are skipped with a warning. The data must be a file.",
+    "The K values are fitted in parallel on --jobs worker threads; the results do not depend on --jobs.",
   ].join("\n"),
   flags: [
     ["Data, range and output", [...SELECT_FLAGS, ...DATA_FLAGS]],

@@ -80,6 +80,20 @@ describe("ismm select", { concurrency: 2 }, () => {
     assert.equal((JSON.parse(ins.stdout) as { parameters: { beta: unknown[] } }).parameters.beta.length, 3);
   });
 
+  it("the table does not depend on --jobs (worker threads or this process)", async () => {
+    const data = writeText(join(dir, "jobs.csv"), syntheticCsv(1500, 9, 2, 1, 2));
+    const args = ["select", data, "-t", "y", "--experts", "1-3", "--json", "--init-rows", "300"];
+    const [a, b] = await Promise.all([ismm([...args, "--jobs", "1"]), ismm([...args, "--jobs", "3"])]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const strip = (text: string): unknown => {
+      const j = JSON.parse(text) as SelectJson & { table: { seconds?: number }[] };
+      for (const r of j.table) delete r.seconds;
+      return j;
+    };
+    assert.deepEqual(strip(a.stdout), strip(b.stdout));
+  });
+
   it("stdin is refused (select reads the data several times); --criterion holdout needs a holdout", async () => {
     const r = await ismm(["select", "-", "-t", "y"], { input: "x,y\n1,2\n" });
     assert.equal(r.code, 2);
