@@ -209,7 +209,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   );
   model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + "\n");
-  if (preq !== undefined) ctx.detail(`prequential log: ${await preq.finish(result.rowsTotal, preqPath as string)} lines written to ${preqPath}`);
+  const preqNote = preq === undefined ? null : await preq.finish(result.rowsTotal, preqPath as string);
+  if (preqNote !== null) ctx.warn(preqNote);
 
   if (result.skipped.count > 0) {
     ctx.info(

@@ -55,12 +55,17 @@ export class PrequentialLog {
     return `mse ${fmtNum(t.sqErrSum / (t.sqErrRows * q))}`;
   }
 
-  /** The final line (unless the last line is already at `rowsTotal`), then the file, atomically. */
-  async finish(rowsTotal: number, path: string): Promise<number> {
+  /**
+   * The final line (unless the last line is already at `rowsTotal`), then the file, atomically.
+   * Returns a warning when no row was scored (batch EM learns only after the last row).
+   */
+  async finish(rowsTotal: number, path: string): Promise<string | null> {
     const t = this.model.prequentialTotals;
     if (t.count > this.last.count) this.write(rowsTotal);
     await writeFileAtomic(path, this.lines.join("\n") + "\n");
-    return this.lines.length - 1;
+    if (this.lines.length > 1) return null;
+    const why = this.model.method === "em" ? "batch EM fits after the last row, so it predicts no row before learning it" : "the model learned no row after its initialization";
+    return `--prequential-out: no row was scored (${why}); ${path} has only the header`;
   }
 
   private write(rowsTotal: number): void {
