@@ -6,13 +6,14 @@
  * Writes into <dir> (default bench/results/<profile>):
  *   results.csv   every measured point (scenario,method,config,rep,samples,seconds,test_nll,
  *                 excess_nll,param_error,test_mse), rewritten after every scenario
+ *   results.ndjson the same rows, one JSON object per line (read by --summarize and bench/plot)
  *   tuning.csv    every tuning candidate's validation NLL
  *   summary.md    tables, generated findings, machine and command
  *   meta.json     run metadata
  *   report.json   per-scenario facts (tuning, notes) so that `--summarize <dir>` can rewrite summary.md
  *   fitted-1d.json + plots/S1-fitted-1d.svg/png   the 1-D fitted model of S1
  *   plots/*.svg, plots/*.png   charts from bench/plot (selected configurations only)
- * The plots can be regenerated from the CSV: `npx tsx bench/plot/main.ts --in <dir>/results.csv --out <dir>/plots`
+ * The plots can be regenerated from the rows: `npx tsx bench/plot/main.ts --in <dir>/results.ndjson --out <dir>/plots`
  * (that draws the configuration with the best final test value per method, which may differ from the
  * validation-selected one drawn here).
  */
@@ -21,10 +22,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { MoeRegressor } from "../src/index.js";
+import { formatCurveCsv, formatCurveNdjson, parseCurveNdjson, plotBenchmark, plotFitted1d, type CurveRow as BenchRow, type Fitted1dData, type MoeRegressor } from "../src/index.js";
 import { logCheckpoints, parametersNll, runMethod, sharedStart, streamLength, streamOrder } from "./engine.js";
-import { formatBenchCsv, parseBenchCsv, type BenchRow } from "./plot/csv.js";
-import { plotBenchmark, plotFitted1d, type Fitted1dData } from "./plot/charts.js";
 import { allScenarios, filterScenarios } from "./scenarios/index.js";
 import type { Instance, Profile, Scenario } from "./scenarios/types.js";
 import { renderSummary, scenarioReport, type RunMeta, type ScenarioReport } from "./summary.js";
@@ -37,7 +36,7 @@ export const USAGE = `usage: npx tsx bench/run.ts [--quick | --full] [--out <dir
   --out <dir>        output directory (default bench/results/<profile>)
   --scenarios <list> comma-separated names or prefixes, e.g. S1,crime (default: all)
   --no-plots         skip the SVG/PNG charts
-  --summarize <dir>  only rewrite <dir>/summary.md from an earlier run's results.csv, report.json, meta.json`;
+  --summarize <dir>  only rewrite <dir>/summary.md from an earlier run's results.ndjson, report.json, meta.json`;
 
 export interface CliArgs {
   profile: Profile;
@@ -190,7 +189,8 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
       ? `perturbed truth, shared by every method`
       : `the estimator's default initialization on the first ${s.initRows} rows, computed once per repetition and shared by every method (mean ${initTimes.length > 0 ? (initTimes.reduce((a, b) => a + b, 0) / initTimes.length).toFixed(2) : "?"} s; not included in the methods' times)`;
     reports.push(scenarioReport(s, tuning, notes, startKind, total));
-    write("results.csv", formatBenchCsv(rows));
+    write("results.csv", formatCurveCsv(rows));
+    write("results.ndjson", formatCurveNdjson(rows));
     log(`[${s.name}] done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
   }
   write("tuning.csv", tuneRows.join("\n") + "\n");
@@ -241,11 +241,11 @@ function summaryText(meta: RunMeta, reports: readonly ScenarioReport[], rows: re
 }
 
 /**
- * Rewrites `<dir>/summary.md` from `results.csv`, `report.json` and `meta.json` of an earlier run
+ * Rewrites `<dir>/summary.md` from `results.ndjson`, `report.json` and `meta.json` of an earlier run
  * (no experiment is rerun; use after changing summary.ts).
  */
 export function resummarize(dir: string): string {
-  const rows = parseBenchCsv(readFileSync(path.join(dir, "results.csv"), "utf8"));
+  const rows = parseCurveNdjson(readFileSync(path.join(dir, "results.ndjson"), "utf8"));
   const reports = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")) as ScenarioReport[];
   const meta = JSON.parse(readFileSync(path.join(dir, "meta.json"), "utf8")) as RunMeta & { plots?: string[] };
   const file = path.join(dir, "summary.md");

@@ -2,7 +2,7 @@
  * The Markdown summary of a benchmark run, generated from the measured rows only: every number and
  * every "wins/loses" sentence comes from the CSV rows passed in (no hard-coded claims).
  */
-import type { BenchRow } from "./plot/csv.js";
+import type { CurveRow as BenchRow } from "../src/index.js";
 import type { Scenario } from "./scenarios/types.js";
 import type { TuneResult, TuneRow } from "./tune.js";
 

@@ -69,3 +69,20 @@ export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
 export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
 export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";
 export { parametersNll } from "./evaluate/parameters-nll.js";
+
+// Charts (Vega-Lite → SVG → PNG; vega, vega-lite and resvg are imported on first render).
+export { loadRenderer, vegaLiteToSvg, svgToPng, svgSize, renderVegaLite, BASE_CONFIG } from "./plot/render.js";
+export type { ChartSpec, RenderResult } from "./plot/render.js";
+export { FONT_FAMILY, fontFiles, measureText, missingGlyphs } from "./plot/fonts.js";
+export { logAxis, symlogTicks, symlogConstant } from "./plot/axes.js";
+export { METHOD_ORDER, METHOD_COLORS, EXPERT_COLORS, EM_LABEL, sortMethods, methodColor, methodLabel } from "./plot/style.js";
+export { METRIC_COLUMNS, CURVE_COLUMNS, primaryMetric, finalMean, selectBestConfigs, aggregateCurve, formatCurveCsv, formatCurveNdjson, parseCurveNdjson } from "./plot/curves.js";
+export type { CurveRow, MetricColumn, CurvePoint, AggregateResult } from "./plot/curves.js";
+export { buildCurveChart, CHART_WIDTH, CHART_HEIGHT } from "./plot/curve-chart.js";
+export type { CurveChartOptions } from "./plot/curve-chart.js";
+export { buildBenchmarkCharts, plotBenchmark, safeFileName, CHART_KINDS } from "./plot/bench-charts.js";
+export type { ChartKind, NamedChart, PlotOutput } from "./plot/bench-charts.js";
+export { buildFitted1dSpec, validateFitted1d, plotFitted1d } from "./plot/fitted-1d.js";
+export type { Fitted1dData } from "./plot/fitted-1d.js";
+export { buildMultiFeatureSpec, buildPrequentialSpec } from "./plot/model-charts.js";
+export type { MultiFeatureData, PrequentialData } from "./plot/model-charts.js";

@@ -1,7 +1,7 @@
 /**
  * ismm for browsers (and any JavaScript runtime without Node's APIs): the public API of
  * src/index.ts except the file/stdin table reader (`openTable`, `readAll`, `inferFormat`), which
- * needs `node:fs`. In its place, `openCsvStream` reads CSV from a web `ReadableStream` (e.g.
+ * needs `node:fs`, and the chart renderer and file writers of src/plot (resvg, fonts on disk). In its place, `openCsvStream` reads CSV from a web `ReadableStream` (e.g.
  * `File.stream()`) with the same parsing rules. Built by `npm run build:web` into `dist-web/ismm.js`.
  *
  * Generated from src/index.ts by `npm run sync:web-entry` (web/sync-entry.ts); test/web/entry.test.ts
@@ -72,6 +72,16 @@ export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
 export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
 export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";
 export { parametersNll } from "./evaluate/parameters-nll.js";
+
+// Charts (Vega-Lite → SVG → PNG; vega, vega-lite and resvg are imported on first render).
+export { logAxis, symlogTicks, symlogConstant } from "./plot/axes.js";
+export { METHOD_ORDER, METHOD_COLORS, EXPERT_COLORS, EM_LABEL, sortMethods, methodColor, methodLabel } from "./plot/style.js";
+export { METRIC_COLUMNS, CURVE_COLUMNS, primaryMetric, finalMean, selectBestConfigs, aggregateCurve, formatCurveCsv, formatCurveNdjson, parseCurveNdjson } from "./plot/curves.js";
+export type { CurveRow, MetricColumn, CurvePoint, AggregateResult } from "./plot/curves.js";
+export { buildCurveChart, CHART_WIDTH, CHART_HEIGHT } from "./plot/curve-chart.js";
+export type { CurveChartOptions } from "./plot/curve-chart.js";
+export { buildMultiFeatureSpec, buildPrequentialSpec } from "./plot/model-charts.js";
+export type { MultiFeatureData, PrequentialData } from "./plot/model-charts.js";
 
 export { openCsvStream } from "./browser/csv-stream.js";
 export type { CsvStream, CsvStreamOptions, CsvBatch, ByteStream } from "./browser/csv-stream.js";

@@ -10,12 +10,12 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Modules of src/index.ts that need Node (they import node:*). */
-export const NODE_ONLY_MODULES = ["./stream/table-reader.js"];
+export const NODE_ONLY_MODULES = ["./stream/table-reader.js", "./stream/peek.js", "./plot/render.js", "./plot/fonts.js", "./plot/bench-charts.js", "./plot/fitted-1d.js"];
 
 const HEADER = `/**
  * ismm for browsers (and any JavaScript runtime without Node's APIs): the public API of
  * src/index.ts except the file/stdin table reader (\`openTable\`, \`readAll\`, \`inferFormat\`), which
- * needs \`node:fs\`. In its place, \`openCsvStream\` reads CSV from a web \`ReadableStream\` (e.g.
+ * needs \`node:fs\`, and the chart renderer and file writers of src/plot (resvg, fonts on disk). In its place, \`openCsvStream\` reads CSV from a web \`ReadableStream\` (e.g.
  * \`File.stream()\`) with the same parsing rules. Built by \`npm run build:web\` into \`dist-web/ismm.js\`.
  *
  * Generated from src/index.ts by \`npm run sync:web-entry\` (web/sync-entry.ts); test/web/entry.test.ts

@@ -1,24 +1,25 @@
 /**
- * Plot step of the benchmark (separate from the runner; reads its CSV).
+ * Plot step of the benchmark (separate from the runner; reads its results.ndjson). The charts are
+ * the library's (src/plot through src/index.ts).
  *
- *   tsx bench/plot/main.ts --in results.csv --out plots/
- *   tsx bench/plot/main.ts --fitted fitted.json --out plots/ [--in results.csv]
+ *   tsx bench/plot/main.ts --in results.ndjson --out plots/
+ *   tsx bench/plot/main.ts --fitted fitted.json --out plots/ [--in results.ndjson]
  *
  * Writes `<out>/<scenario>-<chart>.svg` and `.png` for every scenario in the
- * CSV (charts: nll-vs-samples, nll-vs-seconds, param-error-vs-samples,
+ * results (charts: nll-vs-samples, nll-vs-seconds, param-error-vs-samples,
  * mse-vs-samples — the last two only when the column has values), and
  * `<out>/fitted-1d.svg/.png` for `--fitted`.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { readBenchCsv } from "./csv.js";
-import { plotBenchmark, plotFitted1d, validateFitted1d } from "./charts.js";
+import { parseCurveNdjson, plotBenchmark, plotFitted1d, validateFitted1d } from "../../src/index.js";
 
-export const USAGE = `usage: tsx bench/plot/main.ts [--in <results.csv>] [--fitted <fitted.json>] --out <dir> [--quiet]
+export const USAGE = `usage: tsx bench/plot/main.ts [--in <results.ndjson>] [--fitted <fitted.json>] --out <dir> [--quiet]
 
-  --in <csv>       benchmark results (scenario,method,config,rep,samples,seconds,
-                   test_nll,excess_nll,param_error,test_mse); one set of charts per scenario
+  --in <ndjson>    benchmark results, one object per line with scenario, method, config, rep,
+                   samples, seconds, test_nll, excess_nll, param_error, test_mse (the runner's
+                   results.ndjson; results.csv holds the same rows); one set of charts per scenario
   --fitted <json>  {x,y,grid,experts,gate,mean} of a 1-D fit -> <out>/fitted-1d.svg/png
   --out <dir>      output directory (created if missing)
   --quiet          do not list the files written`;
@@ -53,7 +54,7 @@ export function parseArgs(argv: readonly string[]): CliArgs | "help" {
     else throw new UsageError(`unknown argument: ${flag}`);
   }
   if (a.out === undefined) throw new UsageError("--out <dir> is required");
-  if (a.in === undefined && a.fitted === undefined) throw new UsageError("give --in <csv> and/or --fitted <json>");
+  if (a.in === undefined && a.fitted === undefined) throw new UsageError("give --in <ndjson> and/or --fitted <json>");
   return a as CliArgs;
 }
 
@@ -67,7 +68,12 @@ export async function main(argv: readonly string[], log: (s: string) => void = c
   const written: string[] = [];
   const t0 = performance.now();
   if (args.in !== undefined) {
-    const rows = await readBenchCsv(args.in);
+    let rows;
+    try {
+      rows = parseCurveNdjson(await readFile(args.in, "utf8"));
+    } catch (err) {
+      throw new Error(`${args.in}: ${(err as Error).message}`);
+    }
     if (rows.length === 0) throw new Error(`${args.in}: no data rows`);
     const outs = await plotBenchmark(rows, args.out);
     for (const o of outs) {

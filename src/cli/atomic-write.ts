@@ -80,6 +80,16 @@ export class AtomicFile {
     if (this.bufferedChars >= 1 << 20) await this.flush();
   }
 
+  /** Appends bytes (after any buffered text). */
+  async writeBytes(bytes: Uint8Array): Promise<void> {
+    await this.flush();
+    try {
+      await this.fh.write(bytes);
+    } catch (err) {
+      throw new CliFileError(`cannot write '${this.dest}': ${osErrorReason(err)}`);
+    }
+  }
+
   private async flush(): Promise<void> {
     if (this.bufferedChars === 0) return;
     const data = this.buffered.join("");
@@ -122,11 +132,12 @@ export class AtomicFile {
   }
 }
 
-/** Writes `text` to `dest` atomically (temp + fsync + rename). */
-export async function writeFileAtomic(dest: string, text: string): Promise<void> {
+/** Writes `text` (or bytes) to `dest` atomically (temp + fsync + rename). */
+export async function writeFileAtomic(dest: string, text: string | Uint8Array): Promise<void> {
   const f = await AtomicFile.create(dest);
   try {
-    await f.write(text);
+    if (typeof text === "string") await f.write(text);
+    else await f.writeBytes(text);
   } catch (err) {
     await f.abort();
     throw err;

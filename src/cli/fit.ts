@@ -12,6 +12,7 @@ import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
+import { PrequentialLog } from "./prequential.js";
 import { Progress } from "./progress.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
@@ -30,6 +31,7 @@ const FIT_FLAGS: readonly FlagSpec[] = [
   { name: "features", kind: "list", value: "c1,c2,...", doc: "comma-separated feature columns (default: every column except the targets)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "where to write the model (written atomically: a failed fit leaves no file)" },
   { name: "epochs", kind: "string", value: "E", doc: "passes over the data, each re-reading the file (default 1; stdin allows only 1)" },
+  { name: "prequential-out", kind: "string", value: "F.csv", doc: "write the prequential (predict-then-learn) NLL and MSE at 1, 2, 4, … scored rows and at the end (see below)" },
 ];
 
 const CHECKPOINT_FLAGS: readonly FlagSpec[] = [
@@ -199,9 +201,11 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     skipInvalid,
   };
   const progress = new Progress(ctx.progress, ctx.tty, "fit");
+  const preqPath = flags.str("prequential-out");
+  const preq = preqPath === undefined ? undefined : new PrequentialLog(model);
   const tTrain = performance.now();
-  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen, skipInvalid });
-  progress.done({ rows: result.rowsTotal, fraction: 1, loss: model.progressiveNll });
+  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen, skipInvalid, marks: preq });
+  progress.done({ rows: result.rowsTotal, fraction: 1, loss: model.progressiveNll, extra: preq?.status() });
   const trainMs = performance.now() - tTrain;
   try {
     model.finish();
@@ -211,6 +215,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const fp = fingerprint as Fingerprint;
   model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
   await writeFileAtomic(out, JSON.stringify(model.toJSON()) + "\n");
+  const preqNote = preq === undefined ? null : await preq.finish(result.rowsTotal, preqPath as string);
+  if (preqNote !== null) ctx.warn(preqNote);
 
   if (result.skipped.count > 0) {
     ctx.info(
@@ -244,6 +250,14 @@ export const fitCommand: Command = {
     "Checkpoints hold the whole state (model, RNG, position in the data, a fingerprint of options and",
     "data) and are written atomically, so the last one survives a crash or kill -9. Resume with the",
     "same command plus --resume <file>: the result equals an uninterrupted run.",
+    "",
+    "--prequential-out F.csv (River's progressive_val_score, VW's progressive validation): each row is",
+    "scored by the model that predicts (the averaged parameters) before it learns the row. A line is",
+    "written when the number of scored rows reaches 1, 2, 4, 8, … and at the end, with the columns",
+    "rows (rows learned so far, including the initialization buffer, which is not scored), scored,",
+    "nll and mse (running means over the scored rows, original units), window_rows, window_nll,",
+    "window_mse (the rows since the previous line) and seconds. After --resume the file starts at the",
+    "resumed point and mse counts the rows since then. The progress display shows the running values.",
   ].join("\n"),
   flags: [
     ["Data and output", [...FIT_FLAGS, ...DATA_FLAGS]],
@@ -257,6 +271,7 @@ export const fitCommand: Command = {
     ["ismm fit big.csv -t y -o m.json --checkpoint ck.json --checkpoint-every 50000", "checkpoint every 50,000 rows"],
     ["ismm fit big.csv -t y -o m.json --checkpoint ck.json --checkpoint-every 50000 --resume ck.json", "resume after a crash"],
     ["ismm fit data.ndjson -t y1 -t y2 --method adam --lr 0.01 -o m.json", "two targets, an Adam baseline"],
+    ["ismm fit data.csv -t y -o m.json --prequential-out preq.csv", "prequential NLL/MSE at doubling row counts"],
   ],
   run,
 };

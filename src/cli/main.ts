@@ -13,11 +13,14 @@ import { demoCommand } from "./demo.js";
 import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
 import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
+import { inspectCommand } from "./inspect.js";
+import { plotCommand } from "./plot.js";
 import { predictCommand } from "./predict.js";
+import { selectCommand } from "./select.js";
 import { simulateCommand } from "./simulate.js";
 import { packageVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, simulateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [fitCommand, predictCommand, evaluateCommand, selectCommand, inspectCommand, plotCommand, simulateCommand, demoCommand];
 
 const EXIT_CODES = [
   "Exit codes:",
@@ -53,6 +56,9 @@ export function globalHelp(): string {
     "  ismm fit train.csv --target y --experts 2 --out model.json",
     "  ismm evaluate --model model.json test.csv",
     "  ismm predict --model model.json new.csv --out preds.csv",
+    "  ismm select train.csv --target y --experts 1-6            # how many experts?",
+    "  ismm inspect --model model.json                            # what did it learn?",
+    "  ismm plot --model model.json train.csv --out fit.png       # show me",
     "",
     EXIT_CODES,
   ].join("\n");

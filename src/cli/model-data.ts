@@ -8,7 +8,8 @@ import { missingColumns, peekHeader, type LoadedModel } from "./data.js";
 /**
  * Opens `source` with the model's feature columns in the model's order (and its targets when
  * `withTargets`). Without targets the first feature is read through the reader's target slot (the
- * reader needs one): the row is then `[Y[i], X[i, ...]]`.
+ * reader needs one): the row is then `[Y[i], X[i, ...]]`. With `withTargets = "if-present"` the
+ * targets are read when the header has every target column (`reader.targetNames` says which).
  */
 export async function openForModel(
   source: string,
@@ -16,11 +17,12 @@ export async function openForModel(
   skipInvalid: boolean,
   loaded: LoadedModel,
   modelPath: string,
-  withTargets: boolean,
+  withTargets: boolean | "if-present",
   batchRows: number,
 ): Promise<TableReader> {
   const { features, targets } = loaded;
   const peek = await peekHeader(source, format);
+  if (withTargets === "if-present") withTargets = peek.columns !== null && targets.every((t) => (peek.columns as string[]).includes(t));
   if (peek.columns !== null) {
     const needed = withTargets ? [...features, ...targets] : features;
     const err = missingColumns(peek.columns, needed, source, peek.line, `the model '${modelPath}'`);

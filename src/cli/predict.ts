@@ -19,6 +19,12 @@ export const MODEL_FLAG: FlagSpec = { name: "model", short: "m", kind: "string",
 const PREDICT_FLAGS: readonly FlagSpec[] = [
   MODEL_FLAG,
   { name: "out", short: "o", kind: "string", value: "preds.csv", doc: "write the predictions here (atomically) instead of stdout" },
+  {
+    name: "log-density",
+    kind: "boolean",
+    negatable: true,
+    doc: "add a log_density column when the data have the target columns (default on; --no-log-density ignores the targets)",
+  },
 ];
 
 /** Escapes a column name for a CSV header. */
@@ -47,33 +53,43 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const d = features.length;
   const q = targets.length;
   const label = sourceLabel(source);
-  const reader = await openForModel(source, format, skipInvalid, loaded, modelPath, false, READ_BATCH_ROWS);
+  const reader = await openForModel(source, format, skipInvalid, loaded, modelPath, flags.tri("log-density") === false ? false : "if-present", READ_BATCH_ROWS);
+  // Targets read: X holds the model's features in order; otherwise feature 0 is in the target slot.
+  const withY = reader.targetNames.length === q && reader.targetNames.every((t, j) => t === targets[j]);
   const file = outPath === undefined ? undefined : await AtomicFile.create(outPath);
   const write = file === undefined ? writeStdout : (s: string) => file.write(s);
   const progress = new Progress(ctx.progress, ctx.tty, "predict");
   let rows = 0;
   try {
-    const head: string[] = [];
+    const head: string[] = ["row"];
     for (const t of targets) head.push(csvName(`${t}_mean`));
     for (const t of targets) head.push(csvName(`${t}_var`));
     for (let k = 1; k <= K; k++) head.push(`gate_${k}`);
     head.push("expert");
+    if (withY) head.push("log_density");
     await write(head.join(",") + "\n");
     const x = new Float64Array(d);
+    const y = new Float64Array(q);
     const pred = model.createPrediction();
     const rest = d - 1;
     for await (const batch of reader.batches()) {
-      const { n, X, Y } = batch;
+      const { n, X, Y, dataRows } = batch;
       const lines: string[] = new Array(n);
       for (let i = 0; i < n; i++) {
-        x[0] = Y[i];
-        for (let a = 0; a < rest; a++) x[1 + a] = X[i * rest + a];
+        if (withY) {
+          for (let a = 0; a < d; a++) x[a] = X[i * d + a];
+          for (let j = 0; j < q; j++) y[j] = Y[i * q + j];
+        } else {
+          x[0] = Y[i];
+          for (let a = 0; a < rest; a++) x[1 + a] = X[i * rest + a];
+        }
         model.predictInto(x, pred);
-        let line = "";
+        let line = `${dataRows[i]},`;
         for (let j = 0; j < q; j++) line += `${pred.mean[j]},`;
         for (let j = 0; j < q; j++) line += `${pred.variance[j]},`;
         for (let k = 0; k < K; k++) line += `${pred.gate[k]},`;
         line += `${pred.expert + 1}`;
+        if (withY) line += `,${-model.nllOne(x, y)}`;
         lines[i] = line;
       }
       await write(lines.join("\n") + "\n");
@@ -101,13 +117,18 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
 export const predictCommand: Command = {
   name: "predict",
   summary: "predict means, variances, gate probabilities and the MAP expert for each row",
-  usage: ["predict --model <model.json> <data> [--out <preds.csv>]"],
+  usage: ["predict --model <model.json> <data> [--out <preds.csv>] [--no-log-density]"],
   description: [
-    "Streams <data> (a path, or - for stdin) and writes CSV with a header: <target>_mean and",
-    "<target>_var (predictive mean and variance per target, original units), gate_1..gate_K (gate",
-    "probabilities) and expert (the most probable expert, 1-based); one output row per input row, in",
-    "order. The data need the model's feature columns (any order, extra columns ignored); target",
-    "columns are not needed. With --skip-invalid, invalid rows are dropped from the output and counted.",
+    "Streams <data> (a path, or - for stdin) and writes CSV with a header: row (the 1-based data row of",
+    "the input: data records after the header, blank lines not counted), <target>_mean and <target>_var",
+    "(predictive mean and variance per target, original units), gate_1..gate_K (gate probabilities),",
+    "expert (the most probable expert, 1-based: gate_<expert> is the largest; the library's",
+    "Prediction.expert is the same expert 0-based) and, when the data have the model's target columns,",
+    "log_density (log p(y | x) of the row under the model, original units: its mean over the rows is",
+    "minus the nll of 'ismm evaluate' on the same data). One output row per input row, in order. The",
+    "data need the model's feature columns (any order, extra columns ignored); target columns are",
+    "optional (when present they are read and must be valid; --no-log-density ignores them). With",
+    "--skip-invalid, invalid rows are dropped from the output and counted: their row numbers are missing.",
   ].join("\n"),
   flags: [["Model, data and output", [...PREDICT_FLAGS, ...DATA_FLAGS]]],
   examples: [

@@ -14,6 +14,8 @@ export interface ProgressState {
   readonly loss?: number;
   /** Short prefix, e.g. "epoch 2/3". */
   readonly stage?: string;
+  /** Appended after the loss (e.g. the prequential window NLL and MSE). */
+  readonly extra?: string;
 }
 
 const TTY_INTERVAL_MS = 100;
@@ -65,6 +67,7 @@ export class Progress {
     parts.push(`${Math.round(s.rows).toLocaleString("en-US")} rows`);
     parts.push(`${Math.round(rate).toLocaleString("en-US")} rows/s`);
     if (s.loss !== undefined && Number.isFinite(s.loss)) parts.push(`loss ${s.loss.toPrecision(4)}`);
+    if (s.extra) parts.push(s.extra);
     let line = parts.join("  ");
     if (this.tty) {
       const cols = this.stream.columns ?? 100;

@@ -30,6 +30,11 @@ export interface TrainPlan {
   readonly onOpen?: (reader: TableReader, epoch: number) => void;
   /** Skip rows the model refuses (RowError: a value beyond ±1e150) instead of stopping. */
   readonly skipInvalid?: boolean;
+  /**
+   * Stop points (the prequential log): `at(rows)` runs once exactly `next(rows)` rows are learned
+   * (over all epochs), with the model up to date; `status()` is appended to the progress line.
+   */
+  readonly marks?: { next(rowsTotal: number): number; at(rowsTotal: number): void; status?(): string };
 }
 
 export interface TrainResult {
@@ -63,6 +68,8 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
   let skippedBefore = start.skippedBefore;
   let rowsPerEpoch = 0;
   let skipped = { count: 0, firstReasons: [] as string[] };
+  const marks = plan.marks;
+  let nextMark = marks?.next(rowsTotal) ?? Infinity;
   // A resumed small-data run already spent its first pass on the buffer.
   let wholeData = model.isInitialized && model.initialization?.wholeData === true && model.options.method !== "em";
   let passes = wholeData ? epochs + 1 : epochs;
@@ -118,6 +125,11 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
           }
           if (runStart < 0) runStart = i;
           rowsTotal++;
+          if (rowsTotal === nextMark) {
+            flush(i + 1);
+            (marks as NonNullable<TrainPlan["marks"]>).at(rowsTotal);
+            nextMark = (marks as NonNullable<TrainPlan["marks"]>).next(rowsTotal);
+          }
           if (checkpoint !== undefined && rowsTotal % checkpoint.every === 0) {
             flush(i + 1);
             await checkpoint.write({
@@ -136,7 +148,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
         if (progress !== undefined) {
           const total = reader.totalBytes;
           const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / passes : undefined;
-          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: passes > 1 ? `pass ${epoch}/${passes}` : undefined });
+          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: passes > 1 ? `pass ${epoch}/${passes}` : undefined, extra: marks?.status?.() });
         }
       }
       if (index < skip) {

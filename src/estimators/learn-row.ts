@@ -12,7 +12,7 @@
 import { RowError } from "../core/errors.js";
 import { isComputable, MAX_ABS_VALUE } from "../core/limits.js";
 import type { MoeLayout } from "../model/dims.js";
-import { rowPosterior, type RowWorkspace } from "../model/moe.js";
+import { predictMoments, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { scaleDesign, scaleTargets, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
 import { MAX_EXAMPLES } from "./diagnostics.js";
@@ -87,6 +87,7 @@ export function noteOutlier(st: RegressorState, ordinal: number): void {
 /** Prequential score of the scaled row under the predicting parameters, then one learner step. */
 function scoreAndLearn(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array): void {
   const ws = st.rowWs as RowWorkspace;
+  if (st.trackSq) addSquaredError(st, L, learner, xs, ys, ws);
   rowPosterior(L, learner.params(), xs, 0, ys, 0, ws);
   const f = ws.loss[0];
   if (Number.isFinite(f)) {
@@ -95,4 +96,15 @@ function scoreAndLearn(st: RegressorState, L: MoeLayout, learner: Learner, xs: F
   }
   learner.learn(xs, 0, ys, 0);
   st.learned++;
+}
+
+/** Squared error (original units) of the predictive mean of the scaled row, before learning it. */
+function addSquaredError(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array, ws: RowWorkspace): void {
+  const sc = st.scaler as Scaler;
+  predictMoments(L, learner.params(), xs, 0, ws, st.sqMean, st.sqVar);
+  for (let j = 0; j < L.q; j++) {
+    const r = sc.yScale[j] * (ys[j] - st.sqMean[j]);
+    st.preqSq += r * r;
+  }
+  st.preqSqRows++;
 }

@@ -115,9 +115,19 @@ export class MoeRegressor {
   get progressiveNll(): number {
     return this.st.preqCount > 0 ? this.st.preqSum / this.st.preqCount : NaN;
   }
-  /** Running sum and count behind `progressiveNll` (window means come from differences). */
-  get prequential(): { readonly sum: number; readonly count: number } {
-    return { sum: this.st.preqSum, count: this.st.preqCount };
+  /**
+   * Running prequential totals (original units): rows scored and Σ NLL (`progressiveNll` = nllSum /
+   * count), and, once `trackPrequentialError()` was called, Σ over rows and targets of the squared
+   * error of the predictive mean made before each row was learned (sqErrSum / (sqErrRows·q) is the
+   * MSE). Differences of two readings give a window's values.
+   */
+  get prequentialTotals(): { count: number; nllSum: number; sqErrSum: number; sqErrRows: number } {
+    const st = this.st;
+    return { count: st.preqCount, nllSum: st.preqSum, sqErrSum: st.preqSq, sqErrRows: st.preqSqRows };
+  }
+  /** Also accumulate the prequential squared error (one extra prediction per learned row; not saved). */
+  trackPrequentialError(): void {
+    this.st.trackSq = true;
   }
   /** The learner's method. */
   get method(): string {

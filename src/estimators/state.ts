@@ -42,6 +42,10 @@ export interface RegressorState {
   /** Σ and count of the prequential NLL (original units) of the predicting parameters, before each row. */
   preqSum: number;
   preqCount: number;
+  /** Opt-in (`trackPrequentialError`, not saved): Σ squared error of the prediction before each row, rows counted. */
+  preqSq: number;
+  preqSqRows: number;
+  trackSq: boolean;
   finished: boolean;
   counters: RowCounters;
   init: InitSummary | null;
@@ -49,6 +53,9 @@ export interface RegressorState {
   xs: Float64Array;
   ys: Float64Array;
   rowWs: RowWorkspace | null;
+  /** q-vectors for the prequential squared error's prediction. */
+  sqMean: Float64Array;
+  sqVar: Float64Array;
 }
 
 export function createState(options: ResolvedOptions): RegressorState {
@@ -56,9 +63,9 @@ export function createState(options: ResolvedOptions): RegressorState {
   return {
     options, meta: {}, L: null, scaler: null, nllOffset: 0, buffer: null, learner: null, userTheta: null,
     learnerRng: root.fork(2), orderRng: root.fork(3),
-    seen: 0, learned: 0, preqSum: 0, preqCount: 0, finished: false,
+    seen: 0, learned: 0, preqSum: 0, preqCount: 0, preqSq: 0, preqSqRows: 0, trackSq: false, finished: false,
     counters: emptyCounters(), init: null,
-    xs: new Float64Array(0), ys: new Float64Array(0), rowWs: null,
+    xs: new Float64Array(0), ys: new Float64Array(0), rowWs: null, sqMean: new Float64Array(0), sqVar: new Float64Array(0),
   };
 }
 
@@ -74,6 +81,8 @@ export function ensureDims(st: RegressorState, d: number, q: number, caller: str
   st.xs = new Float64Array(L.p);
   st.ys = new Float64Array(q);
   st.rowWs = createRowWorkspace(L);
+  st.sqMean = new Float64Array(q);
+  st.sqVar = new Float64Array(q);
   return L;
 }
 

@@ -69,6 +69,11 @@ export interface RowBatch {
   Y: Float64Array;
   /** 1-based file line of the batch's first row. */
   firstLine: number;
+  /**
+   * 1-based data-row number of each of the n rows: data records counted from the first after the
+   * header, valid or skipped (blank lines are not records), so skipped rows leave gaps. Reused.
+   */
+  dataRows: Float64Array;
 }
 
 export interface TableReader {
@@ -469,6 +474,8 @@ class StreamTableReader implements TableReader {
     const q = this.targetNames.length;
     const X = new Float64Array(batchRows * d);
     const Y = new Float64Array(batchRows * q);
+    const R = new Float64Array(batchRows);
+    let record = 0;
     let n = 0;
     let firstLine = 0;
     try {
@@ -482,6 +489,7 @@ class StreamTableReader implements TableReader {
           let status: RowStatus = parser.parse(text, start, end, X, n * d, Y, n * q);
           if (status !== ROW_OK) {
             if (status === ROW_BLANK) continue;
+            record++;
             if (status === ROW_NEED_MORE) {
               status = await this.multiLineRecord(X, n * d, Y, n * q, lineNo, text.slice(start, end));
               if (status !== ROW_OK) continue;
@@ -489,12 +497,13 @@ class StreamTableReader implements TableReader {
               this.reject(() => parser.describe(text, start, end), lineNo);
               continue;
             }
-          }
+          } else record++;
           if (n === 0) firstLine = lineNo;
+          R[n] = record;
           n++;
           if (n === batchRows) {
             this.rows += n;
-            yield { n, X, Y, firstLine };
+            yield { n, X, Y, firstLine, dataRows: R };
             n = 0;
           }
         }
@@ -502,7 +511,7 @@ class StreamTableReader implements TableReader {
       }
       if (n > 0) {
         this.rows += n;
-        yield { n, X: X.subarray(0, n * d), Y: Y.subarray(0, n * q), firstLine };
+        yield { n, X: X.subarray(0, n * d), Y: Y.subarray(0, n * q), firstLine, dataRows: R.subarray(0, n) };
       }
       if (this.rows === 0) {
         if (this.skippedRows === 0) throw new DataError("no data rows after the header", { file: this.label });

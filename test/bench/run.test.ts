@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { emSpec, gradientSpec, ismmSpec } from "../../bench/methods.js";
-import { parseBenchCsv } from "../../bench/plot/csv.js";
+import { parseCurveNdjson } from "../../src/index.js";
 import { logCheckpoints } from "../../bench/engine.js";
 import { parseArgs, resummarize, runBenchmark } from "../../bench/run.js";
 import { allScenarios, filterScenarios } from "../../bench/scenarios/index.js";
@@ -45,7 +45,8 @@ describe("bench runner", () => {
     });
     const logs: string[] = [];
     const res = await runBenchmark({ profile: "quick", outDir: dir, scenarios: [scenario], plots: true, command: "test", log: (m) => logs.push(m) });
-    const rows = parseBenchCsv(readFileSync(path.join(dir, "results.csv"), "utf8"));
+    const rows = parseCurveNdjson(readFileSync(path.join(dir, "results.ndjson"), "utf8"));
+    assert.ok(existsSync(path.join(dir, "results.csv")));
     assert.equal(rows.length, res.rows.length);
     // 2 reps × (2 ismm configs + sgd + adam) × 4 checkpoints + 2 reps × 1 EM point
     assert.equal(rows.length, 2 * 4 * 4 + 2);

@@ -52,9 +52,10 @@ describe("ismm fit/predict/evaluate", { concurrency: 8 }, () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, "");
       const t = parseCsv(r.stdout);
-      assert.deepEqual(t.header, ["y_mean", "y_var", "gate_1", "gate_2", "expert"]);
+      assert.deepEqual(t.header, ["row", "y_mean", "y_var", "gate_1", "gate_2", "expert", "log_density"]);
       assert.equal(t.rows.length, ROWS);
-      for (const [mean, v, g1, g2, e] of t.rows) {
+      t.rows.forEach((r, i) => assert.equal(r[0], i + 1, "row is the 1-based data row"));
+      for (const [, mean, v, g1, g2, e] of t.rows) {
         assert.ok(Number.isFinite(mean));
         assert.ok(v > 0);
         assert.ok(Math.abs(g1 + g2 - 1) < 1e-12, "gates sum to 1");
@@ -72,7 +73,7 @@ describe("ismm fit/predict/evaluate", { concurrency: 8 }, () => {
       for (const k of ["nll", "mse", "mae", "r2"] as const) assert.equal(typeof j[k], "number", k);
       assert.ok(j.r2 > 0.5, `r2 ${j.r2}`);
       const ys = csv.trim().split("\n").slice(1).map((l) => Number(l.split(",")[2]));
-      const means = parseCsv(pr.stdout).rows.map((r) => r[0]);
+      const means = parseCsv(pr.stdout).rows.map((r) => r[1]);
       let sse = 0;
       let sae = 0;
       for (let i = 0; i < ROWS; i++) {
@@ -147,7 +148,7 @@ describe("ismm fit/predict/evaluate", { concurrency: 8 }, () => {
       const f = await ismm(["fit", p, "-t", "y1", "-t", "y2", "-o", m, ...FAST]);
       assert.equal(f.code, 0, f.stderr);
       const pr = await ismm(["predict", "-m", m, p]);
-      assert.deepEqual(parseCsv(pr.stdout).header, ["y1_mean", "y2_mean", "y1_var", "y2_var", "gate_1", "gate_2", "expert"]);
+      assert.deepEqual(parseCsv(pr.stdout).header, ["row", "y1_mean", "y2_mean", "y1_var", "y2_var", "gate_1", "gate_2", "expert", "log_density"]);
       const ev = await ismm(["evaluate", "-m", m, p, "--json"]);
       const j = JSON.parse(ev.stdout) as { q: number; mse: number; r2: number; targets: string[]; perTarget: { mse: number[]; r2: number[] } };
       assert.equal(j.q, 2);
@@ -168,7 +169,7 @@ describe("ismm fit/predict/evaluate", { concurrency: 8 }, () => {
       const lines = csv.trim().split("\n").map((l) => l.split(","));
       const reordered = lines.map(([x1, x2]) => `${x2},extra,${x1}`).join("\n") + "\n";
       const p = writeText(join(dir, "reordered.csv"), reordered);
-      const [a, b] = await Promise.all([ismm(["predict", "-m", m, csvPath]), ismm(["predict", "-m", m, p])]);
+      const [a, b] = await Promise.all([ismm(["predict", "-m", m, csvPath, "--no-log-density"]), ismm(["predict", "-m", m, p])]);
       assert.equal(b.code, 0, b.stderr);
       assertTablesClose(parseCsv(a.stdout), parseCsv(b.stdout), 0);
     });

@@ -72,8 +72,9 @@ test("the prequential loss scores each row with the parameters that predict (the
     sum += m.nllOne(x, data.Y[i]); // nllOne predicts with the averaged θ̃
     m.learnOne(x, data.Y[i]);
   }
-  assert.equal(m.prequential.count, 600);
-  assert.ok(Math.abs(m.prequential.sum - sum) <= 1e-9 * Math.abs(sum), `${m.prequential.sum} vs ${sum}`);
+  const t = m.prequentialTotals;
+  assert.equal(t.count, 600);
+  assert.ok(Math.abs(t.nllSum - sum) <= 1e-9 * Math.abs(sum), `${t.nllSum} vs ${sum}`);
 });
 
 test("γ0 = 1 no longer collapses an expert (K = 4, d = 10, 30k rows, the seed that collapsed): excess ≤ 0.02; the MLE M-step still collapses", () => {

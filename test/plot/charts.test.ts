@@ -1,25 +1,30 @@
 /**
- * Plot step: synthetic benchmark CSV -> SVG/PNG files.
- * Set PLOT_DEMO_DIR=/some/dir to keep the rendered files for inspection.
+ * The chart library (src/plot) and the benchmark's plot step: synthetic learning curves ->
+ * SVG/PNG files. Set PLOT_DEMO_DIR=/some/dir to keep the rendered files for inspection.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { formatBenchCsv, parseBenchCsv, type BenchRow } from "../../bench/plot/csv.js";
 import {
   buildBenchmarkCharts,
   buildFitted1dSpec,
+  formatCurveCsv,
+  formatCurveNdjson,
   logAxis,
-  symlogTicks,
+  missingGlyphs,
   methodLabel,
+  parseCurveNdjson,
   plotFitted1d,
+  renderVegaLite,
   selectBestConfigs,
+  symlogTicks,
   validateFitted1d,
+  vegaLiteToSvg,
+  type CurveRow as BenchRow,
   type Fitted1dData,
-} from "../../bench/plot/charts.js";
-import { missingGlyphs, renderVegaLite, vegaLiteToSvg } from "../../bench/plot/render.js";
+} from "../../src/index.js";
 import { main } from "../../bench/plot/main.js";
 
 // ---------------------------------------------------------------------------
@@ -170,11 +175,13 @@ async function checkPng(file: string, svgWidth?: number): Promise<void> {
 // tests
 // ---------------------------------------------------------------------------
 
-test("CSV round-trips, including quoted configs, empty metrics and NaN", () => {
+test("rows round-trip through NDJSON, including configs with commas, null metrics and NaN; CSV quotes", () => {
   const rows = syntheticRows();
-  const text = formatBenchCsv(rows);
-  assert.match(text, /"lr=1e-3,rho=0.04"/);
-  const back = parseBenchCsv(text);
+  assert.match(formatCurveCsv(rows), /"lr=1e-3,rho=0.04"/);
+  assert.match(formatCurveCsv(rows), /^scenario,method,config,rep,samples,seconds,test_nll,excess_nll,param_error,test_mse\n/);
+  const text = formatCurveNdjson(rows);
+  assert.match(text, /"NaN"/);
+  const back = parseCurveNdjson(text);
   assert.equal(back.length, rows.length);
   for (let i = 0; i < rows.length; i += 37) {
     const a = rows[i];
@@ -186,11 +193,12 @@ test("CSV round-trips, including quoted configs, empty metrics and NaN", () => {
       else assert.equal(vb, va, `row ${i} column ${k}`);
     }
   }
-  assert.throws(() => parseBenchCsv("scenario,method\nS1,ismm\n"), /missing column/);
+  assert.throws(() => parseCurveNdjson('{"scenario":"S1","method":"ismm"}\n'), /line 1: 'config' must be a string/);
   assert.throws(
-    () => parseBenchCsv(formatBenchCsv(rows.slice(0, 1)).replace(/,0,0,/, ",x,0,")),
-    /line 2, column rep: not a number/,
+    () => parseCurveNdjson(formatCurveNdjson(rows.slice(0, 2)).replace(/"rep":0/, '"rep":"x"')),
+    /line 1: 'rep' must be a number, got "x"/,
   );
+  assert.throws(() => parseCurveNdjson("{oops\n"), /line 1: not JSON/);
 });
 
 test("best config per method: lowest final mean metric, diverged configs lose", () => {
@@ -223,13 +231,13 @@ test("chart set per scenario depends on which metrics are present", () => {
   ]);
 });
 
-test("CLI renders every chart from a CSV to SVG + PNG", async () => {
+test("the bench plot step renders every chart from results.ndjson to SVG + PNG", async () => {
   const { dir, cleanup } = await outDir("bench");
   try {
-    const csv = path.join(dir, "results.csv");
-    await writeFile(csv, formatBenchCsv(syntheticRows()));
+    const results = path.join(dir, "results.ndjson");
+    await writeFile(results, formatCurveNdjson(syntheticRows()));
     const logs: string[] = [];
-    const written = await main(["--in", csv, "--out", dir], (s) => logs.push(s));
+    const written = await main(["--in", results, "--out", dir], (s) => logs.push(s));
     assert.equal(written.length, 12);
     for (const f of written) assert.ok((await stat(f)).size > 0, f);
 
