@@ -12,6 +12,7 @@ import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
+import { checkOutputs } from "./outputs.js";
 import { Progress } from "./progress.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
@@ -107,6 +108,10 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (flags.has("checkpoint-every") && ckPath === undefined) throw new UsageError("--checkpoint-every needs --checkpoint <file>", cmd);
   const ckEvery = flags.int("checkpoint-every", DEFAULT_CHECKPOINT_EVERY, 1);
   const resumePath = flags.str("resume");
+  checkOutputs(cmd, [{ flag: "out", path: out }, { flag: "checkpoint", path: ckPath }], [
+    { what: "the data file", path: source },
+    { what: "the --resume checkpoint", path: resumePath, outputsAllowed: ["checkpoint"] },
+  ]);
   if (epochs > 1 && (source === "-" || (await isOneShot(source)))) {
     const what = source === "-" ? "stdin" : `'${source}' is not a regular file and`;
     throw new UsageError(`--epochs ${epochs} needs a file: ${what} can be read only once (save the data to a file, or use --epochs 1)`, cmd);

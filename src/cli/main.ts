@@ -10,7 +10,8 @@ import { removePendingTempFiles } from "./atomic-write.js";
 import type { Command } from "./command.js";
 import { makeCtx } from "./context.js";
 import { demoCommand } from "./demo.js";
-import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
+import { osErrorReason } from "../index.js";
+import { EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
 import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
 import { predictCommand } from "./predict.js";
@@ -118,12 +119,12 @@ function installSignalHandlers(): void {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   // `ismm predict … | head`: the reader went away; stop quietly.
+  // Any other stdout failure (a full device, an I/O error): one line, exit 1, no stack trace.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") {
-      removePendingTempFiles();
-      process.exit(0);
-    }
-    throw err;
+    removePendingTempFiles();
+    if (err.code === "EPIPE") process.exit(0);
+    process.stderr.write(`ismm: cannot write to stdout: ${osErrorReason(err)}\n`);
+    process.exit(EXIT_DATA);
   });
 }
 

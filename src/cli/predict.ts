@@ -12,13 +12,14 @@ import { loadModel, resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
 import { DATA_FLAGS, READ_BATCH_ROWS, dataArgument, formatFlag } from "./fit.js";
 import { openForModel } from "./model-data.js";
+import { checkOutputs } from "./outputs.js";
 import { Progress } from "./progress.js";
 
 export const MODEL_FLAG: FlagSpec = { name: "model", short: "m", kind: "string", value: "model.json", doc: "model file written by 'ismm fit'" };
 
 const PREDICT_FLAGS: readonly FlagSpec[] = [
   MODEL_FLAG,
-  { name: "out", short: "o", kind: "string", value: "preds.csv", doc: "write the predictions here (atomically) instead of stdout" },
+  { name: "out", short: "o", kind: "string", value: "preds.csv", doc: "write the predictions here (atomically; a regular file or a new name) instead of stdout ('-': stdout)" },
 ];
 
 /** Escapes a column name for a CSV header. */
@@ -38,7 +39,12 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const source = dataArgument(flags, cmd);
   const format = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
-  const outPath = flags.str("out");
+  const outFlag = flags.str("out");
+  const outPath = outFlag === "-" ? undefined : outFlag;
+  checkOutputs(cmd, [{ flag: "out", path: outPath }], [
+    { what: "the data file", path: source },
+    { what: "the model file", path: modelPath },
+  ]);
   const t0 = performance.now();
   const loaded = await loadModel(modelPath);
   const { model, features, targets } = loaded;

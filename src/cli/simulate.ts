@@ -9,6 +9,7 @@ import { AtomicFile, writeFileAtomic } from "./atomic-write.js";
 import type { Command } from "./command.js";
 import { fmtInt, type Ctx } from "./context.js";
 import { UsageError } from "./errors.js";
+import { checkOutputs } from "./outputs.js";
 
 const SIM_FLAGS: readonly FlagSpec[] = [
   { name: "rows", short: "n", kind: "string", value: "N", doc: "rows to write (default 1000)" },
@@ -21,7 +22,7 @@ const SIM_FLAGS: readonly FlagSpec[] = [
   { name: "coef-scale", kind: "string", value: "X", doc: "spread of the expert coefficients (default 2)" },
   { name: "latent", kind: "boolean", doc: "add a column 'expert' with the true expert (1-based) of each row" },
   { name: "format", kind: "string", value: "csv|ndjson", doc: "output format (default csv; --out *.ndjson/*.jsonl implies ndjson)" },
-  { name: "out", short: "o", kind: "string", value: "file", doc: "write here (atomically) instead of stdout" },
+  { name: "out", short: "o", kind: "string", value: "file", doc: "write here (atomically; a regular file or a new name) instead of stdout ('-': stdout)" },
   { name: "params-out", kind: "string", value: "json", doc: "also write the true parameters (original units) as JSON" },
 ];
 
@@ -40,7 +41,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const gateScale = flags.num("gate-scale", 3);
   const coefScale = flags.num("coef-scale", 2);
   const latent = flags.bool("latent");
-  const outPath = flags.str("out");
+  const outFlag = flags.str("out");
+  const outPath = outFlag === "-" ? undefined : outFlag;
+  checkOutputs(cmd, [{ flag: "out", path: outPath }, { flag: "params-out", path: flags.str("params-out") }], []);
   const format = flags.choice("format", ["csv", "ndjson"] as const, outPath !== undefined && /\.(ndjson|jsonl)$/i.test(outPath) ? "ndjson" : "csv");
   const root = createRng(seed);
   const spec = randomMoeSpec(K, d, q, root.fork(1), { noise, gateScale, coefScale });
