@@ -2,8 +2,8 @@
  * Opening a data file for a fitted model (`predict`, `evaluate`): the header is checked against
  * the model's columns first, so a mismatch names every missing column in one line.
  */
-import { openTable, type TableFormat, type TableReader } from "../index.js";
-import { missingColumns, peekHeader, type LoadedModel } from "./data.js";
+import { openTable, peekTableHeader, type TableFormat, type TableReader } from "../index.js";
+import { missingColumns, type LoadedModel } from "./data.js";
 
 /**
  * Opens `source` with the model's feature columns in the model's order (and its targets when
@@ -20,10 +20,10 @@ export async function openForModel(
   batchRows: number,
 ): Promise<TableReader> {
   const { features, targets } = loaded;
-  const peek = await peekHeader(source, format);
-  if (peek.columns !== null) {
+  const peek = await peekTableHeader(source, { format });
+  if (peek.header !== null) {
     const needed = withTargets ? [...features, ...targets] : features;
-    const err = missingColumns(peek.columns, needed, source, peek.line, `the model '${modelPath}'`);
+    const err = missingColumns(peek.header, needed, source, peek.line, `the model '${modelPath}'`);
     if (err !== null) {
       if (peek.input !== undefined) await peek.input[Symbol.asyncIterator]().return?.();
       throw err;
