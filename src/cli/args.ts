@@ -229,9 +229,20 @@ export function optionFlag(option: string): string {
 
 const TABLE = OPTION_TABLE as unknown as Readonly<Record<string, TableEntry>>;
 
+/**
+ * Upper bounds the command line puts on the size options, beyond the library's table: what can
+ * be allocated and fitted in a reasonable time (typed arrays of K·p² numbers for K experts, an
+ * initialization buffer of initRows·(d+q) numbers). The help text states them.
+ */
+export const SIZE_LIMITS: Readonly<Record<string, number>> = {
+  nExperts: 1000,
+  initRows: 10_000_000,
+  batchSize: 1_000_000,
+};
+
 /** One flag per row of OPTION_TABLE. */
 export const ESTIMATOR_FLAGS: readonly (FlagSpec & { readonly option: string })[] = Object.entries(TABLE).map(([option, e]) => {
-  const def = e.default === null ? "auto" : String(e.default);
+  const def = (e.default === null ? "auto" : String(e.default)) + (SIZE_LIMITS[option] !== undefined ? `; at most ${SIZE_LIMITS[option]}` : "");
   const value = e.kind === "enum" ? (e.values ?? []).join("|") : e.kind === "int" ? "N" : "X";
   const flag: FlagSpec & { option: string } =
     e.kind === "bool"
@@ -272,6 +283,11 @@ export function estimatorOptions(flags: Flags, overrides: Record<string, unknown
       const m = / must be (.*)$/s.exec(err.message);
       const what = m ? `must be ${m[1]}` : err.message;
       throw new UsageError(`--${optionFlag(option)} ${what}`, flags.command);
+    }
+    const limit = Object.hasOwn(SIZE_LIMITS, option) ? SIZE_LIMITS[option] : undefined;
+    if (limit !== undefined && typeof v === "number" && v > limit) {
+      const min = (TABLE[option] as { min?: number }).min ?? 0;
+      throw new UsageError(`--${optionFlag(option)} must be an int in the range [${min}, ${limit}] (sizes are bounded by what can be allocated and fitted). Got ${v} instead`, flags.command);
     }
   }
   return out;

@@ -138,6 +138,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     saved = ck.fingerprint;
     model = ck.model;
     const p = ck.progress;
+    if (p.epoch > epochs) {
+      throw new UsageError(`cannot resume from '${resumePath}': it is at epoch ${p.epoch} of ${p.epochs}, past --epochs ${epochs}; rerun with the options of the interrupted fit`, cmd);
+    }
     start = { epoch: Math.max(1, p.epoch), rows: p.rows, line: p.line, rowsTotal: p.rowsTotal, skippedBefore: p.skippedBefore };
     resumeNote = `ismm: resuming from ${resumePath}: epoch ${p.epoch}/${p.epochs}, ${fmtInt(p.rows)} rows of the epoch done (${fmtInt(p.rowsTotal)} rows learned)`;
   }
@@ -166,9 +169,6 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     ctx.detail(`data ${label} (${format}${size !== null ? `, ${fmtInt(size)} bytes` : ""}): targets ${reader.targetNames.join(", ")}; ${reader.featureNames.length} features ${reader.featureNames.join(", ")}; epoch ${epoch}`);
   };
 
-  // Test hook: SIGKILL ourselves right after the n-th checkpoint (crash-safety tests).
-  const killAfter = Number(process.env.ISMM_TEST_KILL_AFTER_CHECKPOINT ?? "0");
-  let written = 0;
   const checkpoint =
     ckPath === undefined
       ? undefined
@@ -176,8 +176,6 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
           every: ckEvery,
           write: async (progress: CheckpointProgress): Promise<void> => {
             await writeCheckpoint(ckPath, fingerprint as Fingerprint, progress, model);
-            written++;
-            if (killAfter > 0 && written >= killAfter) process.kill(process.pid, "SIGKILL");
           },
         };
 

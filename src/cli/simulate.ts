@@ -11,11 +11,15 @@ import { fmtInt, type Ctx } from "./context.js";
 import { UsageError } from "./errors.js";
 import { checkOutputs } from "./outputs.js";
 
+/** Bounds on the sizes (the true model has K·(1+d)·q coefficients, drawn before the first row). */
+const MAX_EXPERTS = 1000;
+const MAX_COLUMNS = 10000;
+
 const SIM_FLAGS: readonly FlagSpec[] = [
   { name: "rows", short: "n", kind: "string", value: "N", doc: "rows to write (default 1000)" },
-  { name: "experts", kind: "string", value: "K", doc: "experts of the true model (default 2)" },
-  { name: "features", kind: "string", value: "d", doc: "input columns x1..xd (default 2)" },
-  { name: "targets", kind: "string", value: "q", doc: "response columns: y if q = 1, else y1..yq (default 1)" },
+  { name: "experts", kind: "string", value: "K", doc: `experts of the true model (default 2; at most ${MAX_EXPERTS})` },
+  { name: "features", kind: "string", value: "d", doc: `input columns x1..xd (default 2; at most ${MAX_COLUMNS})` },
+  { name: "targets", kind: "string", value: "q", doc: `response columns: y if q = 1, else y1..yq (default 1; at most ${MAX_COLUMNS})` },
   { name: "seed", kind: "string", value: "S", doc: "seed of the parameters and of the rows (default 0)" },
   { name: "noise", kind: "string", value: "X", doc: "typical expert noise sd σ (default 0.5)" },
   { name: "gate-scale", kind: "string", value: "X", doc: "spread of the gate slopes: larger = sharper expert regions (default 3)" },
@@ -33,9 +37,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const cmd = "simulate";
   if (flags.parsed.positionals.length > 0) throw new UsageError(`simulate takes no positional arguments, got ${JSON.stringify(flags.parsed.positionals[0])}`, cmd);
   const rows = flags.int("rows", 1000, 1);
-  const K = flags.int("experts", 2, 1);
-  const d = flags.int("features", 2, 1);
-  const q = flags.int("targets", 1, 1);
+  const K = flags.int("experts", 2, 1, MAX_EXPERTS);
+  const d = flags.int("features", 2, 1, MAX_COLUMNS);
+  const q = flags.int("targets", 1, 1, MAX_COLUMNS);
   const seed = flags.int("seed", 0, 0, 2 ** 32 - 1);
   const noise = flags.num("noise", 0.5, 0);
   const gateScale = flags.num("gate-scale", 3);

@@ -482,11 +482,34 @@ test("missing file, directory, unreadable file", async () => {
   });
 });
 
-test("unreadable file (EACCES)", { skip: process.getuid?.() === 0 ? "root can read any file" : false }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), "ismm-stream-"));
-  try {
+/**
+ * A path that this process cannot open for reading (EACCES), and how to undo it. Not root: a
+ * mode-000 file. Root bypasses file modes (CAP_DAC_OVERRIDE), but the kernel's sysfs refuses to
+ * open a write-only attribute for reading with EACCES even for root; such attributes exist on any
+ * Linux with sysfs (`/sys/bus/pci/rescan` wherever there is a PCI bus, `/sys/kernel/...`).
+ */
+async function unreadablePath(dir: string): Promise<string | null> {
+  if (process.getuid?.() !== 0) {
     const path = join(dir, "secret.csv");
     await writeFile(path, "x,y\n1,2\n", { mode: 0o000 });
+    return path;
+  }
+  for (const candidate of ["/sys/bus/pci/rescan", "/sys/bus/pci/drivers_probe", "/sys/kernel/mm/page_idle/bitmap", "/sys/bus/cpu/drivers_probe", "/sys/bus/platform/drivers_probe"]) {
+    try {
+      const st = await stat(candidate);
+      if ((st.mode & 0o444) === 0) return candidate; // write-only attribute
+    } catch {
+      // not on this machine
+    }
+  }
+  return null;
+}
+
+test("unreadable file (EACCES), also when running as root", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "ismm-stream-"));
+  try {
+    const path = await unreadablePath(dir);
+    if (path === null) return t.skip("running as root without a write-only sysfs attribute: nothing root cannot read");
     await rejectsData(openTable({ source: path, targets: ["y"] }), {
       message: `${path}: cannot open file: permission denied (EACCES)`,
     });
