@@ -76,5 +76,14 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       `${path}: meta lists ${features.length} features and ${targets.length} targets but the model has ${model.nFeatures} and ${model.nTargets}`,
     );
   }
+  const seen = new Set<string>();
+  for (const c of features) {
+    if (seen.has(c)) throw new ModelFormatError(`${path}: meta.features lists column '${c}' twice`);
+    seen.add(c);
+  }
+  for (const t of targets) {
+    if (seen.has(t)) throw new ModelFormatError(`${path}: column '${t}' is both a target and a feature (meta.targets, meta.features)`);
+    seen.add(t);
+  }
   return { model, features, targets };
 }

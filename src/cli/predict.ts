@@ -11,7 +11,7 @@ import { fmtInt, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { loadModel, resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
 import { DATA_FLAGS, READ_BATCH_ROWS, dataArgument, formatFlag } from "./fit.js";
-import { openForModel } from "./model-data.js";
+import { nonFinitePrediction, openForModel } from "./model-data.js";
 import { checkOutputs } from "./outputs.js";
 import { Progress } from "./progress.js";
 
@@ -75,6 +75,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
         x[0] = Y[i];
         for (let a = 0; a < rest; a++) x[1 + a] = X[i * rest + a];
         model.predictInto(x, pred);
+        const bad = nonFinitePrediction(pred, targets, label, batch.rowLines[i]);
+        if (bad !== null) throw bad;
         let line = "";
         for (let j = 0; j < q; j++) line += `${pred.mean[j]},`;
         for (let j = 0; j < q; j++) line += `${pred.variance[j]},`;

@@ -53,6 +53,15 @@ function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 0;
 }
 
+/** Scales divide every value: each must be a finite number > 0 (a corrupted 0 gives NaN predictions). */
+function positiveScales(v: unknown, length: number, what: string): Float64Array {
+  const out = fromNumbers(v, length, what);
+  for (let i = 0; i < length; i++) {
+    if (!(out[i] > 0)) throw new ModelFormatError(`model file ${what}[${i}] must be a positive number, got ${out[i]}`);
+  }
+  return out;
+}
+
 /** Validates the tag, version and every field of a model file. Throws ModelFormatError. */
 export function parseModelFile(data: unknown): ParsedModel {
   if (!isObj(data)) throw new ModelFormatError("model file must hold a JSON object");
@@ -85,8 +94,8 @@ export function parseModelFile(data: unknown): ParsedModel {
     finished: data.finished === true,
     scaler: isObj(sc)
       ? (d, q) => ({
-          xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: fromNumbers(sc.xScale, d, "scaler.xScale"),
-          yMean: fromNumbers(sc.yMean, q, "scaler.yMean"), yScale: fromNumbers(sc.yScale, q, "scaler.yScale"),
+          xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: positiveScales(sc.xScale, d, "scaler.xScale"),
+          yMean: fromNumbers(sc.yMean, q, "scaler.yMean"), yScale: positiveScales(sc.yScale, q, "scaler.yScale"),
         })
       : null,
     buffer: isObj(buf)
