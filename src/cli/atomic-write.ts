@@ -31,6 +31,11 @@ export function watchPendingTempFiles(listener: (active: boolean) => void): void
   onPendingChange = listener;
 }
 
+/** True while a temporary output file exists (or is being created). */
+export function hasPendingTempFiles(): boolean {
+  return pending.size > 0;
+}
+
 function addPending(p: string): void {
   pending.add(p);
   if (pending.size === 1) onPendingChange?.(true);

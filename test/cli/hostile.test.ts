@@ -7,7 +7,7 @@
  * initialization and during frequent checkpoint writes.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -143,10 +143,12 @@ describe("hostile inputs", { concurrency: 6 }, () => {
 
   it("SIGINT during a long synchronous initialization ends the run promptly, leaving no file", async () => {
     // A wide problem with a large initialization buffer: the multi-start EM runs for minutes.
-    const wide = join(dir, "wide.csv");
+    const sub = join(dir, "sigint-init");
+    mkdirSync(sub);
+    const wide = join(sub, "wide.csv");
     const sim = await ismm(["simulate", "-n", "6000", "--features", "40", "--experts", "4", "-o", wide, "--quiet"]);
     assert.equal(sim.code, 0, sim.stderr);
-    const out = join(dir, "wide-model.json");
+    const out = join(sub, "wide-model.json");
     const child = spawnIsmm(["fit", wide, "-t", "y", "--experts", "8", "--init-rows", "6000", "-o", out, "--verbose"]);
     const done = collect(child);
     let stderr = "";
@@ -162,15 +164,34 @@ describe("hostile inputs", { concurrency: 6 }, () => {
     assert.notEqual(r.signal, "SIGKILL", "still running 20 s after SIGINT");
     assert.ok(r.signal === "SIGINT" || r.code === 130, `ended by SIGINT (code ${r.code}, signal ${r.signal})`);
     assert.equal(existsSync(out), false);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), []);
+    assert.deepEqual(readdirSync(sub).filter((f) => f.endsWith(".tmp")), []);
+  });
+
+  it("SIGINT while a streamed --out is being written: exit 130, one line, the temporary file removed", async () => {
+    const sub = join(dir, "sigint-out");
+    mkdirSync(sub);
+    const out = join(sub, "preds.csv");
+    const child = spawnIsmm(["predict", "-m", model, "-", "-o", out]);
+    const done = collect(child, null);
+    child.stdin?.write(csvText); // stdin stays open: predict waits for more rows, its temp file open
+    const deadline = Date.now() + 30000;
+    while (readdirSync(sub).length === 0 && Date.now() < deadline) await sleep(10);
+    await sleep(200);
+    child.kill("SIGINT");
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /ismm: interrupted \(SIGINT\); no partial output was written/);
+    assertShortStderr(r, 2);
+    assert.deepEqual(readdirSync(sub), [], "neither the output nor a temporary file");
   });
 
   it("SIGINT while checkpoints are written after every row leaves no temporary file", async () => {
     const sub = join(dir, "ck-storm");
-    const ck = join(dir, "ck-storm.json");
+    mkdirSync(sub);
+    const ck = join(sub, "ck.json");
     const big = writeText(join(dir, "big.csv"), syntheticCsv(20000, 9));
     for (let attempt = 0; attempt < 3; attempt++) {
-      const child = spawnIsmm(["fit", big, ...FIT, "-o", `${sub}-${attempt}.json`, "--checkpoint", ck, "--checkpoint-every", "1"]);
+      const child = spawnIsmm(["fit", big, ...FIT, "-o", join(sub, `m-${attempt}.json`), "--checkpoint", ck, "--checkpoint-every", "1"]);
       const done = collect(child);
       const deadline = Date.now() + 30000;
       while (!existsSync(ck) && Date.now() < deadline) await sleep(10);
@@ -179,7 +200,7 @@ describe("hostile inputs", { concurrency: 6 }, () => {
       const r = await done;
       assert.ok(r.signal === "SIGINT" || r.code === 130, `ended by SIGINT (code ${r.code}, signal ${r.signal})`);
       assertShortStderr(r, 2);
-      assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), []);
+      assert.deepEqual(readdirSync(sub).filter((f) => f.endsWith(".tmp")), []);
       JSON.parse(readFileSync(ck, "utf8")); // the last checkpoint is whole
     }
   });
