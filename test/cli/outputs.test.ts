@@ -221,6 +221,17 @@ describe("an output that is an input is refused before any work (exit 2)", { con
   });
 });
 
+describe("a reader that goes away (| head)", () => {
+  it("simulate into a pipe closed after the first chunk ends quietly with exit 0", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "simulate", "-n", "2000000"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdout?.once("data", () => child.stdout?.destroy());
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("close", (c, s) => resolve([c, s])));
+    assert.deepEqual({ code, signal, stderr }, { code: 0, signal: null, stderr: "" });
+  });
+});
+
 describe("writing to stdout with '-o -'", () => {
   it("predict -o - and simulate -o - write to stdout", async () => {
     const s = await ismm(["simulate", "-n", "3", "-o", "-"]);
