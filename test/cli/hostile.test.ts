@@ -30,7 +30,7 @@ before(async () => {
 });
 after(() => cleanup());
 
-type ModelDoc = { scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] }; meta: { features: string[]; targets: string[] }; learner: { theta: number[]; thetaAvg: number[] } };
+type ModelDoc = { dims: { K: number; d: number; q: number }; scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] }; meta: { features: string[]; targets: string[] }; learner: { theta: number[]; thetaAvg: number[] } };
 
 /** A copy of the fitted model with `edit` applied. */
 function editedModel(name: string, edit: (m: ModelDoc) => void): string {
@@ -111,6 +111,8 @@ describe("hostile inputs", { concurrency: 6 }, () => {
       ["negative y scale", (m: ModelDoc) => (m.scaler.yScale[0] = -2), "scaler.yScale[0]"],
       ["duplicated feature names", (m: ModelDoc) => (m.meta.features = ["x1", "x1"]), "'x1' twice"],
       ["a target that is also a feature", (m: ModelDoc) => (m.meta.features = ["x1", "y"]), "'y' is both"],
+      ["dims beyond memory", (m: ModelDoc) => (m.dims.d = 1e9), "beyond what can be allocated"],
+      ["dims that disagree with the parameters", (m: ModelDoc) => (m.dims.K = 3), "learner.theta has 11 numbers"],
     ] as const) {
       it(`${name}: predict and evaluate refuse the model`, async () => {
         const bad = editedModel(`bad-${name.replaceAll(" ", "-")}.json`, edit);
