@@ -4,8 +4,11 @@
  * input of the same run, and no two outputs name the same file. `-` means stdout and is exempt.
  * A violation is a usage error (exit 2): nothing has been read or written yet.
  */
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { osErrorReason } from "../index.js";
 import { OutputTargetError, fileIdentity, resolveOutputTarget } from "./atomic-write.js";
-import { UsageError } from "./errors.js";
+import { CliFileError, UsageError } from "./errors.js";
 
 /** An output option, e.g. `{ flag: "out", path: "model.json" }`; undefined = not given. */
 export interface OutputOption {
@@ -21,7 +24,21 @@ export interface InputFile {
   readonly outputsAllowed?: readonly string[];
 }
 
-/** Throws a UsageError for the first output that breaks the policy. */
+/** A new file can be created at `resolved`: its directory exists and is writable (else exit 1 now, not after the work). */
+function checkDirectory(path: string, resolved: string): void {
+  try {
+    const dir = dirname(resolved);
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, access '${dir}'`), { code: "ENOTDIR" });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new CliFileError(`cannot write '${path}': ${osErrorReason(err)}`);
+  }
+}
+
+/**
+ * Throws a UsageError for the first output that breaks the policy, or a CliFileError when the
+ * directory of a new output does not exist or is not writable.
+ */
 export function checkOutputs(command: string, outputs: readonly OutputOption[], inputs: readonly InputFile[]): void {
   const seen: { flag: string; path: string; id: string | undefined }[] = [];
   for (const { flag, path } of outputs) {
@@ -35,6 +52,7 @@ export function checkOutputs(command: string, outputs: readonly OutputOption[], 
       }
       throw err;
     }
+    if (target.stats === undefined) checkDirectory(path, target.path);
     const id = target.stats === undefined ? undefined : `${target.stats.dev}:${target.stats.ino}`;
     for (const input of inputs) {
       if (input.path === undefined || input.path === "-" || input.outputsAllowed?.includes(flag)) continue;

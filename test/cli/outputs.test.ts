@@ -151,6 +151,14 @@ describe("targets that are not regular files are refused, never replaced", { con
     }
   });
 
+  it("a new output in a missing directory is reported before any work (the data are not even read)", async () => {
+    const bad = writeText(join(dir, "bad-late.csv"), readFileSync(data, "utf8") + "1,2,oops\n");
+    const missing = join(dir, "no-such-dir", "m.json");
+    assertOneLineError(await ismm(["fit", bad, ...FIT, "-o", missing]), 1, `cannot write '${missing}'`, "ENOENT");
+    assertOneLineError(await ismm(["predict", "-m", model, bad, "-o", missing]), 1, `cannot write '${missing}'`, "ENOENT");
+    assertOneLineError(await ismm(["fit", bad, ...FIT, "-o", join(dir, "m.json"), "--checkpoint", join(data, "ck.json")]), 1, "ENOTDIR");
+  });
+
   it("a directory is refused before any work", async () => {
     const d = join(dir, "a-dir");
     mkdirSync(d, { recursive: true });
