@@ -1,7 +1,8 @@
 /**
  * The output policy of every command, checked before any work: each output option names a
  * regular file or a new name (symbolic links are followed; see atomic-write.ts), no output is an
- * input of the same run, and no two outputs name the same file. `-` means stdout and is exempt.
+ * input of the same run, and no two outputs name the same file. Commands that can stream to
+ * stdout turn `-o -` into stdout before calling this; elsewhere `-` is refused (it is not a file).
  * A violation is a usage error (exit 2): nothing has been read or written yet.
  */
 import { accessSync, constants, statSync } from "node:fs";
@@ -42,7 +43,8 @@ function checkDirectory(path: string, resolved: string): void {
 export function checkOutputs(command: string, outputs: readonly OutputOption[], inputs: readonly InputFile[]): void {
   const seen: { flag: string; path: string; id: string | undefined }[] = [];
   for (const { flag, path } of outputs) {
-    if (path === undefined || path === "-") continue;
+    if (path === undefined) continue;
+    if (path === "-") throw new UsageError(`--${flag} needs a file name here ('-', stdout, cannot be written atomically)`, command);
     let target;
     try {
       target = resolveOutputTarget(path);

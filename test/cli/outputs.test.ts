@@ -249,5 +249,9 @@ describe("writing to stdout with '-o -'", () => {
     assert.equal(p.code, 0, p.stderr);
     assert.match(p.stdout, /^y_mean,y_var,gate_1,gate_2,expert\n/);
     assert.equal(existsSync(join(process.cwd(), "-")), false);
+    // fit writes its model atomically to a file: '-' is refused, not created as a file named '-'.
+    assertOneLineError(await ismm(["fit", data, ...FIT, "-o", "-"]), 2, "--out needs a file name here");
+    assertOneLineError(await ismm(["fit", data, ...FIT, "-o", join(dir, "m-dash.json"), "--checkpoint", "-"]), 2, "--checkpoint needs a file name");
+    assert.equal(existsSync(join(process.cwd(), "-")), false);
   });
 });

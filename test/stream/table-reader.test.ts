@@ -233,6 +233,15 @@ async function drainReader(reader: { batches(): AsyncIterable<RowBatch> }): Prom
   return n;
 }
 
+test("each batch gives the file line of every row (blank lines, multi-line records, skipped rows)", async () => {
+  const text = 'x,y\n1,2\n\n"3\n",4\n5,bad\n6,7\n';
+  const reader = await openTable(csv(text, { batchRows: 2, skipInvalid: true, features: [] }));
+  const lines: number[] = [];
+  for await (const b of reader.batches()) lines.push(...b.rowLines.subarray(0, b.n));
+  // Line 4 starts the two-line record "3\n" (x is not selected); line 6 (y = bad) is skipped.
+  assert.deepEqual(lines, [2, 4, 7]);
+});
+
 test("blank lines are skipped anywhere, and line numbers stay right", async () => {
   const text = "\n\nx,y\n1,2\n\n\n3,4\n\n5,x\n";
   const data = await readAll(csv(text.replace("5,x", "5,6")));
