@@ -14,6 +14,7 @@ import { checkOutputs } from "./outputs.js";
 /** Bounds on the sizes (the true model has K·(1+d)·q coefficients, drawn before the first row). */
 const MAX_EXPERTS = 1000;
 const MAX_COLUMNS = 10000;
+const MAX_COEFFICIENTS = 1_000_000;
 
 const SIM_FLAGS: readonly FlagSpec[] = [
   { name: "rows", short: "n", kind: "string", value: "N", doc: "rows to write (default 1000)" },
@@ -40,6 +41,10 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const K = flags.int("experts", 2, 1, MAX_EXPERTS);
   const d = flags.int("features", 2, 1, MAX_COLUMNS);
   const q = flags.int("targets", 1, 1, MAX_COLUMNS);
+  const coefficients = K * (1 + d) * q;
+  if (coefficients > MAX_COEFFICIENTS) {
+    throw new UsageError(`--experts × (--features + 1) × --targets must be at most ${fmtInt(MAX_COEFFICIENTS)} (the true model's coefficients; each row costs as many operations). Got ${fmtInt(coefficients)} instead`, cmd);
+  }
   const seed = flags.int("seed", 0, 0, 2 ** 32 - 1);
   const noise = flags.num("noise", 0.5, 0);
   const gateScale = flags.num("gate-scale", 3);

@@ -93,6 +93,7 @@ describe("hostile inputs", { concurrency: 6 }, () => {
     assertOneLineError(await ismm(["fit", data, "-t", "y", "-o", out, "--init-rows=5e9"]), 2, "--init-rows must be an int in the range [1, ");
     assertOneLineError(await ismm(["simulate", "--experts", "1000000"]), 2, "--experts must be an int in the range [1, ");
     assertOneLineError(await ismm(["simulate", "--features", "100000000"]), 2, "--features must be an int in the range [1, ");
+    assertOneLineError(await ismm(["simulate", "--experts", "1000", "--features", "10000"]), 2, "--experts × (--features + 1) × --targets must be at most 1,000,000");
     assert.equal(existsSync(out), false);
   });
 
