@@ -139,7 +139,7 @@ function noProgress(): NodeJS.ErrnoException {
 }
 
 /** Writes all of `data`, looping over short writes; a write that writes nothing is ENOSPC. */
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+export async function writeAll(fh: Pick<FileHandle, "write">, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) {
     const { bytesWritten } = await fh.write(data, off, data.length - off);
