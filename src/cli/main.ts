@@ -138,6 +138,8 @@ function installSignalHandlers(): void {
     else setImmediate(() => handle(hasPendingTempFiles()));
   });
   // `ismm predict … | head`: the reader went away; stop quietly.
+  // A stderr that fails (closed, full) cannot report anything: messages are dropped, the exit code stays.
+  process.stderr.on("error", () => undefined);
   // Any other stdout failure (a full device, an I/O error): one line, exit 1, no stack trace.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     removePendingTempFiles();

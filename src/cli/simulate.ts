@@ -26,7 +26,7 @@ const SIM_FLAGS: readonly FlagSpec[] = [
   { name: "gate-scale", kind: "string", value: "X", doc: "spread of the gate slopes: larger = sharper expert regions (default 3)" },
   { name: "coef-scale", kind: "string", value: "X", doc: "spread of the expert coefficients (default 2)" },
   { name: "latent", kind: "boolean", doc: "add a column 'expert' with the true expert (1-based) of each row" },
-  { name: "format", kind: "string", value: "csv|ndjson", doc: "output format (default csv; --out *.ndjson/*.jsonl implies ndjson)" },
+  { name: "format", kind: "string", value: "csv|ndjson", doc: "output format (default csv; --out *.ndjson/*.jsonl implies ndjson, --out *.tsv/*.tab tab-separated CSV)" },
   { name: "out", short: "o", kind: "string", value: "file", doc: "write here (atomically; a regular file or a new name) instead of stdout ('-': stdout)" },
   { name: "params-out", kind: "string", value: "json", doc: "also write the true parameters (original units) as JSON" },
 ];
@@ -54,6 +54,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const outPath = outFlag === "-" ? undefined : outFlag;
   checkOutputs(cmd, [{ flag: "out", path: outPath }, { flag: "params-out", path: flags.str("params-out") }], []);
   const format = flags.choice("format", ["csv", "ndjson"] as const, outPath !== undefined && /\.(ndjson|jsonl)$/i.test(outPath) ? "ndjson" : "csv");
+  // Like the readers: a .tsv / .tab output is tab-separated, so `ismm fit` reads it back as written.
+  const sep = outPath !== undefined && /\.(tsv|tab)$/i.test(outPath) ? "\t" : ",";
   const root = createRng(seed);
   const spec = randomMoeSpec(K, d, q, root.fork(1), { noise, gateScale, coefScale });
   const stream = syntheticStream(spec, root.fork(2));
@@ -88,7 +90,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     else if (!process.stdout.write(s)) await once(process.stdout, "drain");
   };
   try {
-    if (format === "csv") await write(names.join(",") + "\n");
+    if (format === "csv") await write(names.join(sep) + "\n");
     const x = new Float64Array(d);
     const y = new Float64Array(q);
     for (let done = 0; done < rows; ) {
@@ -98,7 +100,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
         const k = stream.next(x, y);
         const vals: number[] = [...x, ...y];
         if (latent) vals.push(k + 1);
-        if (format === "csv") lines[i] = vals.join(",");
+        if (format === "csv") lines[i] = vals.join(sep);
         else {
           let s = "{";
           for (let c = 0; c < names.length; c++) s += `${c > 0 ? "," : ""}"${names[c]}":${vals[c]}`;

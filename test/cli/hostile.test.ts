@@ -67,6 +67,12 @@ describe("hostile inputs", { concurrency: 6 }, () => {
     const e = await ismm(["evaluate", "-m", m, tsv, "--json"]);
     assert.equal(e.code, 0, e.stderr);
     assert.equal((JSON.parse(e.stdout) as { n: number }).n, 600);
+    // simulate writes a .tsv tab-separated, so fit reads back what it wrote.
+    const sim = join(dir, "sim.tsv");
+    assert.equal((await ismm(["simulate", "-n", "300", "-o", sim, "--quiet"])).code, 0);
+    assert.match(readFileSync(sim, "utf8"), /^x1\tx2\ty\n/);
+    const fs = await ismm(["fit", sim, ...FIT, "-o", join(dir, "sim-tsv.json"), "--quiet"]);
+    assert.equal(fs.code, 0, fs.stderr);
     // From stdin the format cannot be seen from a name: a TSV on stdin is one-column CSV, refused cleanly.
     assertOneLineError(await ismm(["predict", "-m", m, "-"], { input: readFileSync(tsv, "utf8") }), 1, "<stdin>:1", "missing column");
   });
