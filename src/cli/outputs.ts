@@ -25,7 +25,7 @@ export interface InputFile {
   readonly outputsAllowed?: readonly string[];
 }
 
-/** A new file can be created at `resolved`: its directory exists and is writable (else exit 1 now, not after the work). */
+/** A file can be created beside `resolved`: its directory exists and is writable (else exit 1 now, not after the work). */
 function checkDirectory(path: string, resolved: string): void {
   try {
     const dir = dirname(resolved);
@@ -38,7 +38,7 @@ function checkDirectory(path: string, resolved: string): void {
 
 /**
  * Throws a UsageError for the first output that breaks the policy, or a CliFileError when the
- * directory of a new output does not exist or is not writable.
+ * directory of an output does not exist or is not writable.
  */
 export function checkOutputs(command: string, outputs: readonly OutputOption[], inputs: readonly InputFile[]): void {
   const seen: { flag: string; path: string; id: string | undefined }[] = [];
@@ -54,7 +54,7 @@ export function checkOutputs(command: string, outputs: readonly OutputOption[], 
       }
       throw err;
     }
-    if (target.stats === undefined) checkDirectory(path, target.path);
+    checkDirectory(path, target.path); // the temporary file is created there, also to replace a file
     const id = target.stats === undefined ? undefined : `${target.stats.dev}:${target.stats.ino}`;
     for (const input of inputs) {
       if (input.path === undefined || input.path === "-" || input.outputsAllowed?.includes(flag)) continue;
