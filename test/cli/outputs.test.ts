@@ -100,6 +100,34 @@ describe("a full disk (64 KiB tmpfs)", { concurrency: 1 }, () => {
   });
 });
 
+describe("a read-only file system", { concurrency: 1 }, () => {
+  let mnt = "";
+  let skip: string | false = false;
+  before(() => {
+    mnt = join(dir, "ro-fs");
+    mkdirSync(mnt);
+    const why = process.platform === "linux" ? mountTmpfs(mnt, "64k,ro") : "tmpfs mounts need Linux";
+    if (why !== null) skip = why;
+  });
+  after(() => {
+    if (skip === false) execFileSync("umount", [mnt]);
+  });
+
+  it("an output there is exit 1 with EROFS before any work, for every output option", async (t) => {
+    if (skip) return t.skip(skip);
+    const bad = writeText(join(dir, "bad-late-ro.csv"), readFileSync(data, "utf8") + "1,2,oops\n");
+    const target = join(mnt, "out.json");
+    for (const args of [
+      ["fit", bad, ...FIT, "-o", target],
+      ["fit", bad, ...FIT, "-o", join(dir, "m-ro.json"), "--checkpoint", target],
+      ["predict", "-m", model, bad, "-o", target],
+      ["simulate", "-n", "10", "-o", target],
+    ]) {
+      assertOneLineError(await ismm(args), 1, `cannot write '${target}'`, "EROFS");
+    }
+  });
+});
+
 describe("stdout on a full device (/dev/full)", { concurrency: 2, skip: existsSync("/dev/full") ? false : "no /dev/full" }, () => {
   it("predict: exit 1, one line naming stdout and ENOSPC, no stack trace", async () => {
     assertOneLineError(await ismmStdoutTo("/dev/full", ["predict", "-m", model, data]), 1, "cannot write to stdout", "ENOSPC");
