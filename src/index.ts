@@ -54,6 +54,8 @@ export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./s
 export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";
 
 export { openTable, inferFormat, readAll } from "./stream/table-reader.js";
+export { peekTableHeader } from "./stream/peek.js";
+export type { PeekedHeader } from "./stream/peek.js";
 export type { TableReader, TableReaderOptions, TableFormat, RowBatch, TableData } from "./stream/table-reader.js";
 export { RegressionMetrics } from "./evaluate/metrics.js";
 export type { MetricsSummary } from "./evaluate/metrics.js";

@@ -1,6 +1,6 @@
 /**
- * A small command-line parser (no dependencies) and the mapping between `MoeRegressor` options
- * and flags.
+ * The command-line parser (Node's `util.parseArgs` tokenizer plus our checks and messages) and
+ * the mapping between `MoeRegressor` options and flags.
  *
  * Syntax: `--flag value`, `--flag=value`, `-f value`, boolean `--flag` / `--no-flag`, repeated
  * list flags (`--target a --target b`), `-` is a positional (stdin), `--` ends the flags.
@@ -9,6 +9,7 @@
  * two short names `--experts` = nExperts and `--lr` = learningRate), and their values are
  * validated by the same table, so the constraint wording is the library's, naming the flag.
  */
+import { parseArgs as nodeParseArgs } from "node:util";
 import { OPTION_TABLE, OptionError, resolveOptions } from "../index.js";
 import { UsageError } from "./errors.js";
 
@@ -74,10 +75,23 @@ function suggest(name: string, specs: readonly FlagSpec[]): string {
   return bestD <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean --${best}?)` : "";
 }
 
-/** Parses `argv` against `specs`; throws UsageError naming the flag on any problem. */
+/** The `util.parseArgs` configuration of `specs` (tokenizing only: the checks are ours). */
+function tokenizerOptions(specs: readonly FlagSpec[]): Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> {
+  const out: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = Object.create(null);
+  for (const s of specs) {
+    out[s.name] = { type: s.kind === "boolean" ? "boolean" : "string", ...(s.short ? { short: s.short } : {}), ...(s.kind === "list" ? { multiple: true } : {}) };
+  }
+  return out;
+}
+
+/**
+ * Parses `argv` against `specs`; throws UsageError naming the flag on any problem. Node's
+ * `util.parseArgs` splits the arguments into tokens (`--flag value`, `--flag=value`, `-f value`,
+ * `-fvalue`, grouped short booleans `-qv`, `--` and positionals); the mapping onto `specs`,
+ * `--no-<flag>`, repeated-flag and missing-value checks and their messages are ours.
+ */
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedArgs {
   const byName = new Map(specs.map((s) => [s.name, s]));
-  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short as string, s]));
   const values = new Map<string, FlagValue>();
   const positionals: string[] = [];
   const set = (spec: FlagSpec, v: string | boolean): void => {
@@ -92,44 +106,34 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
     }
     values.set(spec.name, v);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === "-" || !arg.startsWith("-")) {
-      positionals.push(arg);
+  const { tokens } = nodeParseArgs({ args: [...argv], options: tokenizerOptions(specs), strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      positionals.push(token.value);
       continue;
     }
-    let spec: FlagSpec | undefined;
-    let inline: string | undefined;
+    if (token.kind === "option-terminator") continue; // what follows are positional tokens
+    const isShort = !token.rawName.startsWith("--");
+    let spec = byName.get(token.name);
     let negated = false;
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      inline = eq === -1 ? undefined : arg.slice(eq + 1);
-      spec = byName.get(name);
-      if (spec === undefined && name.startsWith("no-")) {
-        const base = byName.get(name.slice(3));
-        if (base !== undefined && base.negatable) {
-          spec = base;
-          negated = true;
-        }
+    if (isShort) {
+      if (/^-\d/.test(token.rawName)) {
+        throw new UsageError(`unexpected argument ${JSON.stringify(argv[token.index])}; negative numbers go after their flag's '=' (e.g. --noise=-1)`, command);
       }
-      if (spec === undefined) throw new UsageError(`unknown option --${name}${suggest(name, specs)}`, command);
-    } else {
-      if (/^-\d/.test(arg)) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}; negative numbers go after their flag's '=' (e.g. --noise=-1)`, command);
-      const letter = arg.slice(1, 2);
-      spec = byShort.get(letter);
-      if (spec === undefined) throw new UsageError(`unknown option -${letter}`, command);
-      if (arg.length > 2) {
-        if (spec.kind === "boolean") throw new UsageError(`option -${letter} takes no value`, command);
-        inline = arg.slice(2);
+      if (spec === undefined || spec.short === undefined) throw new UsageError(`unknown option ${token.rawName}`, command);
+    } else if (spec === undefined) {
+      const base = token.name.startsWith("no-") ? byName.get(token.name.slice(3)) : undefined;
+      if (base !== undefined && base.negatable) {
+        spec = base;
+        negated = true;
+      } else {
+        throw new UsageError(`unknown option --${token.name}${suggest(token.name, specs)}`, command);
       }
     }
+    const inline = token.inlineValue === true ? token.value : undefined;
     if (spec.kind === "boolean") {
       if (inline !== undefined) {
+        if (isShort) throw new UsageError(`option ${token.rawName} takes no value`, command);
         if (inline === "true" || inline === "false") {
           set(spec, negated ? inline === "false" : inline === "true");
           continue;
@@ -139,12 +143,8 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
       set(spec, !negated);
       continue;
     }
-    let v = inline;
-    if (v === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`--${spec.name} needs a value${spec.value ? ` (${spec.value})` : ""}`, command);
-      v = argv[++i];
-    }
-    set(spec, v);
+    if (token.value === undefined) throw new UsageError(`--${spec.name} needs a value${spec.value ? ` (${spec.value})` : ""}`, command);
+    set(spec, token.value);
   }
   return { values, positionals };
 }
@@ -229,9 +229,20 @@ export function optionFlag(option: string): string {
 
 const TABLE = OPTION_TABLE as unknown as Readonly<Record<string, TableEntry>>;
 
+/**
+ * Upper bounds the command line puts on the size options, beyond the library's table: what can
+ * be allocated and fitted in a reasonable time (typed arrays of K·p² numbers for K experts, an
+ * initialization buffer of initRows·(d+q) numbers). The help text states them.
+ */
+export const SIZE_LIMITS: Readonly<Record<string, number>> = {
+  nExperts: 1000,
+  initRows: 10_000_000,
+  batchSize: 1_000_000,
+};
+
 /** One flag per row of OPTION_TABLE. */
 export const ESTIMATOR_FLAGS: readonly (FlagSpec & { readonly option: string })[] = Object.entries(TABLE).map(([option, e]) => {
-  const def = e.default === null ? "auto" : String(e.default);
+  const def = (e.default === null ? "auto" : String(e.default)) + (SIZE_LIMITS[option] !== undefined ? `; at most ${SIZE_LIMITS[option]}` : "");
   const value = e.kind === "enum" ? (e.values ?? []).join("|") : e.kind === "int" ? "N" : "X";
   const flag: FlagSpec & { option: string } =
     e.kind === "bool"
@@ -272,6 +283,11 @@ export function estimatorOptions(flags: Flags, overrides: Record<string, unknown
       const m = / must be (.*)$/s.exec(err.message);
       const what = m ? `must be ${m[1]}` : err.message;
       throw new UsageError(`--${optionFlag(option)} ${what}`, flags.command);
+    }
+    const limit = Object.hasOwn(SIZE_LIMITS, option) ? SIZE_LIMITS[option] : undefined;
+    if (limit !== undefined && typeof v === "number" && v > limit) {
+      const min = (TABLE[option] as { min?: number }).min ?? 0;
+      throw new UsageError(`--${optionFlag(option)} must be an int in the range [${min}, ${limit}] (sizes are bounded by what can be allocated and fitted). Got ${v} instead`, flags.command);
     }
   }
   return out;

@@ -81,7 +81,7 @@ async function fitAndScore(path: string, K: number, seed: number, epochs: number
   const reader = await open();
   let s;
   try {
-    s = (await scoreStream({ model, features: [...DEMO_FEATURES], targets: [DEMO_TARGET] }, reader, undefined, isTest)).summary();
+    s = (await scoreStream({ model, features: [...DEMO_FEATURES], targets: [DEMO_TARGET] }, reader, path, undefined, isTest)).summary();
   } finally {
     reader.close();
   }

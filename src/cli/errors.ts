@@ -51,6 +51,10 @@ export function describeError(err: unknown): { line: string; code: number; inter
   if (err instanceof IsmmError || err instanceof CliFileError) {
     return { line: `ismm: ${oneLine(err.message)}`, code: EXIT_DATA, internal: false };
   }
+  if (err instanceof RangeError && /typed array length|array length|allocation failed/i.test(err.message)) {
+    // A size the machine cannot hold (e.g. an initialization buffer of initRows·(d+q) numbers).
+    return { line: `ismm: not enough memory: ${oneLine(err.message)}; use fewer experts, initialization rows or columns`, code: EXIT_DATA, internal: false };
+  }
   const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return {
     line: `ismm: internal error: ${oneLine(msg)} (rerun with --verbose for the stack trace)`,

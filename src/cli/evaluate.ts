@@ -2,14 +2,14 @@
  * `ismm evaluate`: stream labelled rows through a fitted model and report NLL, MSE, MAE and R²
  * (constant memory: src/evaluate/metrics.ts).
  */
-import { RegressionMetrics, type MetricsSummary, type TableReader } from "../index.js";
+import { DataError, RegressionMetrics, type MetricsSummary, type TableReader } from "../index.js";
 import type { Flags, FlagSpec } from "./args.js";
 import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { loadModel, resolveFormat, sourceLabel, type LoadedModel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
 import { DATA_FLAGS, READ_BATCH_ROWS, dataArgument, formatFlag } from "./fit.js";
-import { openForModel } from "./model-data.js";
+import { nonFinitePrediction, openForModel } from "./model-data.js";
 import { MODEL_FLAG } from "./predict.js";
 import { Progress } from "./progress.js";
 
@@ -22,7 +22,7 @@ const EVALUATE_FLAGS: readonly FlagSpec[] = [
  * Streams `reader` through the model into a metrics accumulator. `keep(i)` selects rows by their
  * 0-based index among the valid rows (the demo's split).
  */
-export async function scoreStream(loaded: LoadedModel, reader: TableReader, progress?: Progress, keep?: (index: number) => boolean): Promise<RegressionMetrics> {
+export async function scoreStream(loaded: LoadedModel, reader: TableReader, label: string, progress?: Progress, keep?: (index: number) => boolean): Promise<RegressionMetrics> {
   const { model } = loaded;
   const d = reader.featureNames.length;
   const q = reader.targetNames.length;
@@ -38,7 +38,15 @@ export async function scoreStream(loaded: LoadedModel, reader: TableReader, prog
       for (let a = 0; a < d; a++) x[a] = X[i * d + a];
       for (let j = 0; j < q; j++) y[j] = Y[i * q + j];
       model.predictInto(x, pred);
-      metrics.update(y, 0, pred.mean, 0, model.nllOne(x, y));
+      const line = batch.rowLines[i];
+      const bad = nonFinitePrediction(pred, reader.targetNames, label, line);
+      if (bad !== null) throw bad;
+      try {
+        metrics.update(y, 0, pred.mean, 0, model.nllOne(x, y));
+      } catch (err) {
+        if (err instanceof RangeError) throw new DataError(`the row cannot be scored: ${err.message}`, { file: label, line });
+        throw err;
+      }
     }
     if (progress !== undefined) {
       const total = reader.totalBytes;
@@ -85,7 +93,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const progress = new Progress(ctx.progress, ctx.tty, "evaluate");
   let metrics: RegressionMetrics;
   try {
-    metrics = await scoreStream(loaded, reader, progress);
+    metrics = await scoreStream(loaded, reader, label, progress);
     progress.done({ rows: metrics.n, fraction: 1 });
   } catch (err) {
     throw withSource(err, label);

@@ -12,6 +12,7 @@ import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
+import { checkOutputs } from "./outputs.js";
 import { PrequentialLog } from "./prequential.js";
 import { Progress } from "./progress.js";
 import { train } from "./train.js";
@@ -121,6 +122,10 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (flags.has("checkpoint-every") && ckPath === undefined) throw new UsageError("--checkpoint-every needs --checkpoint <file>", cmd);
   const ckEvery = flags.int("checkpoint-every", DEFAULT_CHECKPOINT_EVERY, 1);
   const resumePath = flags.str("resume");
+  checkOutputs(cmd, [{ flag: "out", path: out }, { flag: "checkpoint", path: ckPath }, { flag: "prequential-out", path: flags.str("prequential-out") }], [
+    { what: "the data file", path: source },
+    { what: "the --resume checkpoint", path: resumePath, outputsAllowed: ["checkpoint"] },
+  ]);
   if (epochs > 1 && (source === "-" || (await isOneShot(source)))) {
     const what = source === "-" ? "stdin" : `'${source}' is not a regular file and`;
     throw new UsageError(`--epochs ${epochs} needs a file: ${what} can be read only once (save the data to a file, or use --epochs 1)`, cmd);
@@ -147,6 +152,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     saved = ck.fingerprint;
     model = ck.model;
     const p = ck.progress;
+    if (p.epoch > epochs) {
+      throw new UsageError(`cannot resume from '${resumePath}': it is at epoch ${p.epoch} of ${p.epochs}, past --epochs ${epochs}; rerun with the options of the interrupted fit`, cmd);
+    }
     start = { epoch: Math.max(1, p.epoch), rows: p.rows, line: p.line, rowsTotal: p.rowsTotal, skippedBefore: p.skippedBefore };
     resumeNote = `ismm: resuming from ${resumePath}: epoch ${p.epoch}/${p.epochs}, ${fmtInt(p.rows)} rows of the epoch done (${fmtInt(p.rowsTotal)} rows learned)`;
   }
@@ -175,9 +183,6 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     ctx.detail(`data ${label} (${format}${size !== null ? `, ${fmtInt(size)} bytes` : ""}): targets ${reader.targetNames.join(", ")}; ${reader.featureNames.length} features ${reader.featureNames.join(", ")}; epoch ${epoch}`);
   };
 
-  // Test hook: SIGKILL ourselves right after the n-th checkpoint (crash-safety tests).
-  const killAfter = Number(process.env.ISMM_TEST_KILL_AFTER_CHECKPOINT ?? "0");
-  let written = 0;
   const checkpoint =
     ckPath === undefined
       ? undefined
@@ -185,8 +190,6 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
           every: ckEvery,
           write: async (progress: CheckpointProgress): Promise<void> => {
             await writeCheckpoint(ckPath, fingerprint as Fingerprint, progress, model);
-            written++;
-            if (killAfter > 0 && written >= killAfter) process.kill(process.pid, "SIGKILL");
           },
         };
 

@@ -6,11 +6,12 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { COMMON_FLAGS, Flags, parseArgs, renderFlags } from "./args.js";
-import { removePendingTempFiles } from "./atomic-write.js";
+import { hasPendingTempFiles, removePendingTempFiles, watchPendingTempFiles } from "./atomic-write.js";
 import type { Command } from "./command.js";
 import { makeCtx } from "./context.js";
 import { demoCommand } from "./demo.js";
-import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
+import { osErrorReason } from "../index.js";
+import { EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describeError } from "./errors.js";
 import { evaluateCommand } from "./evaluate.js";
 import { fitCommand } from "./fit.js";
 import { inspectCommand } from "./inspect.js";
@@ -115,21 +116,42 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * SIGINT / SIGTERM. A JavaScript signal handler runs only when the event loop is free, so it
+ * cannot interrupt a long synchronous computation (the estimator's initialization runs for
+ * seconds to minutes on wide problems). Hence: while no temporary output file exists, no handler
+ * is installed and the signal keeps its default disposition: the kernel ends the process at once
+ * (the shell reports status 130 for SIGINT) and there is nothing to clean up. While a temporary
+ * file exists (an output being written: short for models and checkpoints, the whole run for
+ * streamed `--out` files, whose loop yields between batches), a handler removes it and exits
+ * with 130 (SIGINT) or 143 (SIGTERM) and one line.
+ */
 function installSignalHandlers(): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     removePendingTempFiles();
     process.stderr.write(`\nismm: interrupted (${signal}); no partial output was written\n`);
     process.exit(signal === "SIGINT" ? EXIT_INTERRUPTED : 128 + 15);
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  // `ismm predict … | head`: the reader went away; stop quietly.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") {
-      removePendingTempFiles();
-      process.exit(0);
+  const handle = (on: boolean): void => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.off(signal, onSignal);
+      if (on) process.on(signal, onSignal);
     }
-    throw err;
+  };
+  // Removal waits one turn of the event loop, so that a signal caught just before is still handled.
+  watchPendingTempFiles((active) => {
+    if (active) handle(true);
+    else setImmediate(() => handle(hasPendingTempFiles()));
+  });
+  // `ismm predict … | head`: the reader went away; stop quietly.
+  // A stderr that fails (closed, full) cannot report anything: messages are dropped, the exit code stays.
+  process.stderr.on("error", () => undefined);
+  // Any other stdout failure (a full device, an I/O error): one line, exit 1, no stack trace.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    removePendingTempFiles();
+    if (err.code === "EPIPE") process.exit(0);
+    process.stderr.write(`ismm: cannot write to stdout: ${osErrorReason(err)}\n`);
+    process.exit(EXIT_DATA);
   });
 }
 

@@ -6,6 +6,7 @@ import { extname } from "node:path";
 import { buildFitted1dSpec, buildMultiFeatureSpec, buildPrequentialSpec, readAll, svgToPng, vegaLiteToSvg, type ChartSpec } from "../index.js";
 import type { Flags, FlagSpec } from "./args.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { checkOutputs } from "./outputs.js";
 import type { Command } from "./command.js";
 import { fmtInt, type Ctx } from "./context.js";
 import { loadModel, resolveFormat, sourceLabel } from "./data.js";
@@ -74,6 +75,11 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (kind !== ".png" && kind !== ".svg") throw new UsageError(`--out must end in .png or .svg, got '${out}'`, cmd);
   const preq = flags.str("prequential");
   const modelPath = flags.str("model");
+  checkOutputs(cmd, [{ flag: "out", path: out }], [
+    { what: "the --prequential log", path: preq },
+    { what: "the model", path: modelPath },
+    { what: "the data file", path: flags.parsed.positionals[0] },
+  ]);
   if (preq !== undefined && modelPath !== undefined) throw new UsageError("give either --model with data or --prequential, not both (run plot twice)", cmd);
   let spec: ChartSpec;
   if (preq !== undefined) {

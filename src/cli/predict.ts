@@ -11,14 +11,15 @@ import { fmtInt, fmtSeconds, peakRssMiB, type Ctx } from "./context.js";
 import { loadModel, resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
 import { DATA_FLAGS, READ_BATCH_ROWS, dataArgument, formatFlag } from "./fit.js";
-import { openForModel } from "./model-data.js";
+import { nonFinitePrediction, openForModel } from "./model-data.js";
+import { checkOutputs } from "./outputs.js";
 import { Progress } from "./progress.js";
 
 export const MODEL_FLAG: FlagSpec = { name: "model", short: "m", kind: "string", value: "model.json", doc: "model file written by 'ismm fit'" };
 
 const PREDICT_FLAGS: readonly FlagSpec[] = [
   MODEL_FLAG,
-  { name: "out", short: "o", kind: "string", value: "preds.csv", doc: "write the predictions here (atomically) instead of stdout" },
+  { name: "out", short: "o", kind: "string", value: "preds.csv", doc: "write the predictions here (atomically; a regular file or a new name) instead of stdout ('-': stdout)" },
   {
     name: "log-density",
     kind: "boolean",
@@ -44,7 +45,12 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const source = dataArgument(flags, cmd);
   const format = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
-  const outPath = flags.str("out");
+  const outFlag = flags.str("out");
+  const outPath = outFlag === "-" ? undefined : outFlag;
+  checkOutputs(cmd, [{ flag: "out", path: outPath }], [
+    { what: "the data file", path: source },
+    { what: "the model file", path: modelPath },
+  ]);
   const t0 = performance.now();
   const loaded = await loadModel(modelPath);
   const { model, features, targets } = loaded;
@@ -84,6 +90,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
           for (let a = 0; a < rest; a++) x[1 + a] = X[i * rest + a];
         }
         model.predictInto(x, pred);
+        const bad = nonFinitePrediction(pred, targets, label, batch.rowLines[i]);
+        if (bad !== null) throw bad;
         let line = `${dataRows[i]},`;
         for (let j = 0; j < q; j++) line += `${pred.mean[j]},`;
         for (let j = 0; j < q; j++) line += `${pred.variance[j]},`;

@@ -12,6 +12,7 @@ import { Worker } from "node:worker_threads";
 import { InputError, MoeRegressor, type TableFormat } from "../index.js";
 import { ESTIMATOR_FLAGS, estimatorOptions, type Flags, type FlagSpec } from "./args.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { checkOutputs } from "./outputs.js";
 import type { Command } from "./command.js";
 import { fmtInt, fmtNum, fmtSeconds, type Ctx } from "./context.js";
 import { isRegularFile, resolveFormat, sourceLabel } from "./data.js";
@@ -120,6 +121,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const epochs = flags.int("epochs", 1, 1);
   const jobs = flags.int("jobs", Math.min(availableParallelism(), Ks.length), 1, 256);
   const out = flags.str("out");
+  checkOutputs(cmd, [{ flag: "out", path: out }], [{ what: "the data file", path: source }]);
   const format: TableFormat = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
   if (source === "-" || (existsSync(source) && !(await isRegularFile(source)))) {

@@ -65,6 +65,18 @@ function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 0;
 }
 
+/** Largest θ a model file may declare (2^26 numbers, 512 MiB): far beyond any fit, still allocatable. */
+const MAX_THETA_SIZE = 1 << 26;
+
+/** Scales divide every value: each must be a finite number > 0 (a corrupted 0 gives NaN predictions). */
+function positiveScales(v: unknown, length: number, what: string): Float64Array {
+  const out = fromNumbers(v, length, what);
+  for (let i = 0; i < length; i++) {
+    if (!(out[i] > 0)) throw new ModelFormatError(`model file ${what}[${i}] must be a positive number, got ${out[i]}`);
+  }
+  return out;
+}
+
 /** Validates the tag, version and every field of a model file. Throws ModelFormatError. */
 export function parseModelFile(data: unknown): ParsedModel {
   if (!isObj(data)) throw new ModelFormatError("model file must hold a JSON object");
@@ -81,6 +93,13 @@ export function parseModelFile(data: unknown): ParsedModel {
     const dm = data.dims;
     if (!isObj(dm) || !isCount(dm.K) || !isCount(dm.d) || !isCount(dm.q)) throw new ModelFormatError("model file dims must be {K, d, q} non-negative integers");
     dims = { K: dm.K, d: dm.d, q: dm.q };
+    // θ has (K−1)(d+1) + K·q·(d+1) + K·q numbers; check before anything of that size is allocated.
+    const size = (dm.K - 1) * (dm.d + 1) + dm.K * dm.q * (dm.d + 1) + dm.K * dm.q;
+    if (!(size <= MAX_THETA_SIZE)) throw new ModelFormatError(`model file dims {K: ${dm.K}, d: ${dm.d}, q: ${dm.q}} are beyond what can be allocated (${size} parameters)`);
+    const th = isObj(data.learner) ? data.learner.theta : undefined;
+    if (Array.isArray(th) && th.length !== size) {
+      throw new ModelFormatError(`model file learner.theta has ${th.length} numbers but dims {K: ${dm.K}, d: ${dm.d}, q: ${dm.q}} need ${size}`);
+    }
   }
   const sc = data.scaler;
   const buf = data.buffer;
@@ -100,8 +119,8 @@ export function parseModelFile(data: unknown): ParsedModel {
     init: isObj(data.init) ? data.init : null,
     scaler: isObj(sc)
       ? (d, q) => ({
-          xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: fromNumbers(sc.xScale, d, "scaler.xScale"),
-          yMean: fromNumbers(sc.yMean, q, "scaler.yMean"), yScale: fromNumbers(sc.yScale, q, "scaler.yScale"),
+          xMean: fromNumbers(sc.xMean, d, "scaler.xMean"), xScale: positiveScales(sc.xScale, d, "scaler.xScale"),
+          yMean: fromNumbers(sc.yMean, q, "scaler.yMean"), yScale: positiveScales(sc.yScale, q, "scaler.yScale"),
         })
       : null,
     buffer: isObj(buf)

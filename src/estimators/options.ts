@@ -118,7 +118,7 @@ function check(name: string, spec: Spec, v: unknown, owner: string): unknown {
 /** Fills defaults and validates `user` against OPTION_TABLE. Throws OptionError on the first problem. */
 export function resolveOptions(user: Readonly<Record<string, unknown>> = {}, owner = "MoeRegressor"): ResolvedOptions {
   for (const key of Object.keys(user)) {
-    if (!(key in OPTION_TABLE)) {
+    if (!Object.hasOwn(OPTION_TABLE, key)) {
       throw new OptionError(`Unknown option '${key}' for ${owner}. Valid options: ${Object.keys(OPTION_TABLE).join(", ")}`);
     }
   }

@@ -79,7 +79,8 @@ export class RegressionMetrics {
 
   /**
    * Adds one row: targets `y[yo .. yo+q)`, predicted means `mean[mo .. mo+q)` and the row's NLL
-   * (pass NaN to leave the NLL out). Non-finite y or predictions throw a RangeError.
+   * (pass NaN to leave the NLL out). Non-finite y or predictions, a squared error that overflows
+   * (|y − ŷ| > 1.3e154) or an infinite NLL throw a RangeError, and the row is not counted.
    */
   update(y: ArrayLike<number>, yo: number, mean: ArrayLike<number>, mo: number, nll: number): void {
     const q = this.q;
@@ -87,6 +88,15 @@ export class RegressionMetrics {
       if (!Number.isFinite(y[yo + j]) || !Number.isFinite(mean[mo + j])) {
         throw new RangeError(`RegressionMetrics.update requires finite values; target ${j} has y = ${y[yo + j]}, prediction ${mean[mo + j]}`);
       }
+    }
+    for (let j = 0; j < q; j++) {
+      const e = y[yo + j] - mean[mo + j];
+      if (!Number.isFinite(e * e)) {
+        throw new RangeError(`the squared error of target ${j} overflows (y = ${y[yo + j]}, prediction ${mean[mo + j]})`);
+      }
+    }
+    if (Number.isNaN(nll) ? false : !Number.isFinite(nll)) {
+      throw new RangeError(`the negative log-likelihood is ${nll} (y = ${y[yo]} is beyond what the model's density can represent)`);
     }
     this.count++;
     const n = this.count;

@@ -33,6 +33,18 @@ describe("parseArgs", () => {
     assert.throws(() => parse(["--out", "a", "--out", "b"]), /more than once/);
     assert.throws(() => parse(["--quiet=yes"]), /takes no value/);
   });
+  it("keeps its messages on the util.parseArgs tokens: -5, -x, -q=…, --no-<not negatable>, values starting with -", () => {
+    assert.throws(() => parse(["-5"]), /unexpected argument "-5"; negative numbers go after their flag's '='/);
+    assert.throws(() => parse(["-x"]), /^UsageError: unknown option -x$|unknown option -x/);
+    assert.throws(() => parse(["-q=3"]), /unknown option -=/);
+    assert.throws(() => parse(["--no-quiet"]), /unknown option --no-quiet/);
+    assert.throws(() => parse(["--ot", "a"]), /unknown option --ot \(did you mean --out\?\)/);
+    assert.equal(parse(["--out", "-"]).str("out"), "-");
+    assert.equal(parse(["--experts=-1"]).str("experts"), "-1");
+    assert.equal(parse(["-qt", "y"]).bool("quiet"), true, "grouped short flags");
+    assert.equal(parse(["--quiet=false"]).bool("quiet"), false);
+    assert.equal(parse(["--no-progress=false"]).tri("progress"), true);
+  });
 });
 
 describe("estimator flags", () => {

@@ -90,3 +90,17 @@ describe("RegressionMetrics", () => {
     assert.throws(() => new RegressionMetrics(0), RangeError);
   });
 });
+
+describe("RegressionMetrics: finite inputs whose error overflows", () => {
+  it("a squared error or NLL beyond the doubles is refused (RangeError) and the row not counted", () => {
+    const m = new RegressionMetrics(1);
+    m.update([1], 0, [1.5], 0, 0.7);
+    // (1.7e308 − 2)² overflows to Infinity; accumulating it would make MSE/R² Inf/NaN.
+    assert.throws(() => m.update([1.7e308], 0, [2], 0, 1), /squared error of target 0 overflows/);
+    assert.throws(() => m.update([3], 0, [2], 0, Infinity), /negative log-likelihood is Infinity/);
+    assert.equal(m.n, 1);
+    assert.equal(m.summary().mse, 0.25);
+    m.update([1e150], 0, [0], 0, NaN); // 1e300 is finite: accepted
+    assert.equal(m.n, 2);
+  });
+});
