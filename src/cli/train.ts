@@ -52,12 +52,12 @@ export interface TrainResult {
   readonly wholeData: boolean;
 }
 
-/** A row the model refused, as the CLI's located one-line error. */
-function refusedRow(err: RowError, reader: TableReader, label: string, row: number): DataError {
+/** A row the model refused, as the CLI's located one-line error (`file:line:column (column 'y')`). */
+function refusedRow(err: RowError, reader: TableReader, label: string, line: number): DataError {
   const name = err.array === "x" ? reader.featureNames[err.column] : reader.targetNames[err.column];
   const col = reader.header.indexOf(name);
-  return new DataError(`value ${err.detail} in data row ${row}: too large to compute with (use --skip-invalid to skip such rows)`, {
-    file: label, column: col >= 0 ? col + 1 : undefined, columnName: name,
+  return new DataError(`value ${err.detail}: too large to compute with (its square overflows); --skip-invalid skips such rows`, {
+    file: label, line, column: col >= 0 ? col + 1 : undefined, columnName: name,
   });
 }
 
@@ -109,7 +109,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
             } catch (err) {
               if (!(err instanceof RowError)) throw err;
               const bad = runStart + err.row; // rows before it were learned
-              const located = refusedRow(err, reader, plan.label, index + bad + 1);
+              const located = refusedRow(err, reader, plan.label, batch.rowLines[bad]);
               if (plan.skipInvalid !== true) throw located;
               refused++;
               if (refusedReasons.length < 5) refusedReasons.push(located.message);
