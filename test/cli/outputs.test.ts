@@ -275,7 +275,7 @@ describe("writing to stdout with '-o -'", () => {
     assert.equal(s.stdout.trim().split("\n").length, 4);
     const p = await ismm(["predict", "-m", model, data, "-o", "-"]);
     assert.equal(p.code, 0, p.stderr);
-    assert.match(p.stdout, /^row,y_mean,y_var,gate_1,gate_2,expert,log_density\n1,);
+    assert.match(p.stdout, /^row,y_mean,y_var,gate_1,gate_2,expert,log_density\n1,/);
     assert.equal(existsSync(join(process.cwd(), "-")), false);
     // fit writes its model atomically to a file: '-' is refused, not created as a file named '-'.
     assertOneLineError(await ismm(["fit", data, ...FIT, "-o", "-"]), 2, "--out needs a file name here");
