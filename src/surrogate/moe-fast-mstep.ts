@@ -1,0 +1,141 @@
+/**
+ * The M-step of the O(K p²) path (surrogate/moe-fast.ts §4–5): copy the carried β and W into θ and
+ * compute σ² (with the MAP prior) in O(Kqp + Kp); refactorize a factor exactly from s — with the
+ * exact surrogate's code — when it is invalid, has absorbed `refactorEvery` rank-one updates, or
+ * tripped the guard. Validity first: when G2 is not positive definite nothing is written.
+ */
+import { cholSolve, cholUpper, cholWithRidge, quadFormUpper } from "../core/dense.js";
+import { spdInverseFromChol } from "../core/sherman-morrison.js";
+import type { FastPlan, MoeFastState, MoeFastWorkspace } from "./moe-fast-types.js";
+
+export function invalidate(fp: FastPlan, ws: MoeFastWorkspace): void {
+  ws.fast.valid.fill(0);
+}
+
+export function clearPending(fp: FastPlan, F: MoeFastState, f: number): void {
+  const { p } = fp;
+  F.alpha[f] = 1;
+  F.kappa[f] = 0;
+  const o = f * p;
+  for (let i = 0; i < p; i++) F.g[o + i] = 0;
+}
+
+/** M_f ← (RᵀR)⁻¹ from the Cholesky factor in ws.R. */
+export function inverseInto(fp: FastPlan, ws: MoeFastWorkspace, F: MoeFastState, f: number): void {
+  const { p, P } = fp;
+  const kern = ws.kernels;
+  if (kern !== null) kern.inverse(p, ws.R.byteOffset, ws.T.byteOffset, F.M.byteOffset + 8 * f * P);
+  else spdInverseFromChol(p, ws.R, 0, ws.T, F.M, f * P);
+}
+
+/**
+ * Exact M-step of expert k from s (the exact surrogate's code), rebuilding its factor. For K = 1,
+ * Sxx_1 is G2: a ridge there means s is outside the valid set, so θ is left untouched.
+ */
+export function refactorExpert(fp: FastPlan, F: MoeFastState, k: number, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
+  const { L, S, K, q, p, varianceFloor, priorRows, priorVariance } = fp;
+  const { R, rhs } = ws;
+  const s0 = s[S.s0 + k];
+  const so = S.Sxx + k * p * p;
+  F.refactors++;
+  F.valid[k] = 0;
+  const ridge = cholWithRidge(p, s, so, R, 0);
+  if (ridge !== 0) ws.ridged[0]++;
+  if (ridge < 0 || (K === 1 && ridge !== 0)) return false;
+  for (let j = 0; j < q; j++) {
+    const kj = k * q + j;
+    const xy = S.sxy + kj * p;
+    for (let i = 0; i < p; i++) rhs[i] = s[xy + i];
+    cholSolve(p, R, 0, rhs, 0);
+    const bo = L.beta + kj * p;
+    for (let i = 0; i < p; i++) theta[bo + i] = rhs[i];
+    for (let i = 0; i < p; i++) F.beta[kj * p + i] = rhs[i];
+    let bxy = 0; // dot(p, rhs, 0, s, xy), inlined: a returned double would be boxed
+    for (let i = 0; i < p; i++) bxy += rhs[i] * s[xy + i];
+    const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
+    const nu = priorRows * ws.rowWeight[0];
+    theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nu * priorVariance) / (s0 + nu), varianceFloor));
+  }
+  if (ridge === 0) {
+    inverseInto(fp, ws, F, k);
+    clearPending(fp, F, k);
+    F.age[k] = 0;
+    F.valid[k] = 1;
+  }
+  return true;
+}
+
+/**
+ * Exact gate M-step from s, rebuilding the gate factor. False, with θ untouched, when G2 is not
+ * numerically positive definite (s outside the valid set; the exact surrogate's rule).
+ */
+export function refactorGate(fp: FastPlan, F: MoeFastState, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
+  const { L, S, K, p, G } = fp;
+  const { R, rhs, tmp } = ws;
+  F.refactors++;
+  F.valid[G] = 0;
+  if (!cholUpper(p, s, S.G2, R, 0)) return false;
+  tmp.fill(0);
+  for (let k = 0; k < K - 1; k++) for (let i = 0; i < p; i++) tmp[i] += s[S.G1 + k * p + i];
+  for (let k = 0; k < K - 1; k++) {
+    for (let i = 0; i < p; i++) rhs[i] = 2 * (s[S.G1 + k * p + i] + tmp[i]);
+    cholSolve(p, R, 0, rhs, 0);
+    const wo = L.gate + k * p;
+    for (let i = 0; i < p; i++) theta[wo + i] = rhs[i];
+    for (let i = 0; i < p; i++) F.W[k * p + i] = rhs[i];
+  }
+  inverseInto(fp, ws, F, G);
+  clearPending(fp, F, G);
+  F.age[G] = 0;
+  F.valid[G] = 1;
+  return true;
+}
+
+export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
+  const { L, S, K, q, p, G, refactorEvery, varianceFloor, deadTol, priorRows, priorVariance } = fp;
+  const F = ws.fast;
+  if (F.owner !== s) {
+    F.valid.fill(0);
+    F.owner = s;
+    for (let k = 0; k < K; k++) F.s0[k] = s[S.s0 + k];
+  }
+  // Gate (and validity) first: when G2 is not positive definite nothing is written.
+  if (K > 1) {
+    if (F.valid[G] === 1 && F.age[G] < refactorEvery) {
+      const n = (K - 1) * p;
+      for (let i = 0; i < n; i++) theta[L.gate + i] = F.W[i];
+    } else if (!refactorGate(fp, F, s, theta, ws)) {
+      return false;
+    }
+  }
+  // Experts.
+  let ok = true;
+  const B = F.beta;
+  const nu = priorRows * ws.rowWeight[0];
+  const nuSigma0 = nu * priorVariance;
+  for (let k = 0; k < K; k++) {
+    const s0 = s[S.s0 + k];
+    if (!(s0 > deadTol)) {
+      F.valid[k] = 0; // dead expert: keep β_k, σ²_k (as the exact path); rebuild on revival
+      continue;
+    }
+    if (F.valid[k] === 1 && F.age[k] < refactorEvery) {
+      for (let j = 0; j < q; j++) {
+        const kj = k * q + j;
+        const co = kj * p;
+        const bo = L.beta + co;
+        const xy = S.sxy + co;
+        let bxy = 0;
+        for (let i = 0; i < p; i++) {
+          const v = B[co + i];
+          theta[bo + i] = v;
+          bxy += v * s[xy + i];
+        }
+        theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy + nuSigma0) / (s0 + nu), varianceFloor));
+      }
+    } else if (!refactorExpert(fp, F, k, s, theta, ws)) {
+      ok = false;
+    }
+  }
+  return ok;
+}
