@@ -4,6 +4,7 @@
  * (relative to the truth's smallest), for the given option sets.
  *
  *   npx tsx scripts/step-study.ts '{"stepScale":1}' '{"stepScale":1,"variancePrior":0}'
+ *   STUDY_SPEC='{"noise":0.7}' npx tsx scripts/step-study.ts '{}'     # randomMoeSpec options of the generator
  */
 import { MoeRegressor, createRng, parametersNll, randomMoeSpec, sampleSynthetic, type MoeRegressorOptions } from "../src/index.js";
 

@@ -4,7 +4,7 @@
  */
 import { stat } from "node:fs/promises";
 import { resolve as resolvePath } from "node:path";
-import { DataError, MoeRegressor, openTable, type TableFormat, type TableReader } from "../index.js";
+import { DataError, ModelFormatError, MoeRegressor, NumericalError, openTable, type TableFormat, type TableReader } from "../index.js";
 import { ESTIMATOR_FLAGS, estimatorOptions, type Flags, type FlagSpec } from "./args.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { fingerprintDifference, readCheckpoint, writeCheckpoint, type CheckpointProgress, type Fingerprint } from "./checkpoint.js";
@@ -91,7 +91,22 @@ async function dataSize(source: string): Promise<number | null> {
   }
 }
 
-/** "initialization: 133 rows, EM (10 restarts); then 20 ismm passes (2,660 rows)". */
+/**
+ * The model file's text, after checking that it loads back (finite parameters, valid state): `fit`
+ * never writes a model that `predict`/`evaluate` would refuse. NumericalError (exit 1) otherwise.
+ */
+export function loadableModelJson(model: MoeRegressor): string {
+  const json = JSON.stringify(model.toJSON());
+  try {
+    MoeRegressor.fromJSON(JSON.parse(json));
+  } catch (err) {
+    if (!(err instanceof ModelFormatError)) throw err;
+    throw new NumericalError(`the fit ended with a model that cannot be loaded (${err.message}); nothing was written: check the data for extreme values, or use fewer experts`);
+  }
+  return json;
+}
+
+/** "initialization: 133 rows, EM (10 restarts); then 20 ismm passes (2,660 rows learned)". */
 export function whatRan(model: MoeRegressor, learningPasses: number): string {
   const init = model.initialization;
   const method = model.options.method;
@@ -217,7 +232,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   }
   const fp = fingerprint as Fingerprint;
   model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
-  await writeFileAtomic(out, JSON.stringify(model.toJSON()) + "\n");
+  await writeFileAtomic(out, loadableModelJson(model) + "\n");
   const preqNote = preq === undefined ? null : await preq.finish(result.rowsTotal, preqPath as string);
   if (preqNote !== null) ctx.warn(preqNote);
 
