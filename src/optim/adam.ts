@@ -35,9 +35,8 @@ import { InputError } from "../core/errors.js";
 import {
   checkLengths,
   checkNParams,
-  floatOption,
   resolveOptions,
-  type ConstraintTable,
+  type OptimizerOptionTable,
   type Optimizer,
   type OptimizerState,
 } from "./types.js";
@@ -60,11 +59,11 @@ export interface AdamState extends OptimizerState {
 }
 
 /** Constraint table of `adam` (defaults and ranges). */
-export const ADAM_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-3, { min: 0, closed: "neither", doc: "η, the step size" }),
-  beta1: floatOption(0.9, { min: 0, max: 1, closed: "left", doc: "β1, decay of the first moment" }),
-  beta2: floatOption(0.999, { min: 0, max: 1, closed: "left", doc: "β2, decay of the second moment" }),
-  eps: floatOption(1e-8, { min: 0, closed: "neither", doc: "ε, added to √v̂ (outside the square root)" }),
+export const ADAM_OPTIONS: OptimizerOptionTable = Object.freeze({
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 1e-3, doc: "η, the step size" },
+  beta1: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.9, doc: "β1, decay of the first moment" },
+  beta2: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.999, doc: "β2, decay of the second moment" },
+  eps: { kind: "float", min: 0, minOpen: true, default: 1e-8, doc: "ε, added to √v̂ (outside the square root)" },
 });
 
 /**

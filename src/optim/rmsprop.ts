@@ -31,9 +31,8 @@
 import {
   checkLengths,
   checkNParams,
-  floatOption,
   resolveOptions,
-  type ConstraintTable,
+  type OptimizerOptionTable,
   type Optimizer,
   type OptimizerState,
 } from "./types.js";
@@ -53,10 +52,10 @@ export interface RmspropState extends OptimizerState {
 }
 
 /** Constraint table of `rmsprop` (defaults and ranges). */
-export const RMSPROP_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-3, { min: 0, closed: "neither", doc: "η, the step size" }),
-  rho: floatOption(0.99, { min: 0, max: 1, closed: "left", doc: "ρ, decay of the running mean of g²" }),
-  eps: floatOption(1e-8, { min: 0, closed: "neither", doc: "ε, added to √v (outside the square root)" }),
+export const RMSPROP_OPTIONS: OptimizerOptionTable = Object.freeze({
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 1e-3, doc: "η, the step size" },
+  rho: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.99, doc: "ρ, decay of the running mean of g²" },
+  eps: { kind: "float", min: 0, minOpen: true, default: 1e-8, doc: "ε, added to √v (outside the square root)" },
 });
 
 /**

@@ -28,9 +28,8 @@
 import {
   checkLengths,
   checkNParams,
-  floatOption,
   resolveOptions,
-  type ConstraintTable,
+  type OptimizerOptionTable,
   type Optimizer,
   type OptimizerState,
 } from "./types.js";
@@ -47,9 +46,9 @@ export interface SgdState extends OptimizerState {
 }
 
 /** Constraint table of `sgd` (defaults and ranges). */
-export const SGD_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-3, { min: 0, closed: "neither", doc: "η0, the initial (or constant) step size" }),
-  decay: floatOption(0, { min: 0, max: 1, closed: "both", doc: "exponent of the decay n^(−decay); 0 is constant" }),
+export const SGD_OPTIONS: OptimizerOptionTable = Object.freeze({
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 1e-3, doc: "η0, the initial (or constant) step size" },
+  decay: { kind: "float", min: 0, max: 1, default: 0, doc: "exponent of the decay n^(−decay); 0 is constant" },
 });
 
 /**
