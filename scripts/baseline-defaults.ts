@@ -23,9 +23,11 @@
  *   - regret: geometric mean over the settings (inits × shapes) of
  *     (mean excess at η) / (mean excess at the setting's best grid η); 1 = "as good as tuning";
  *   - worse than θ0: in how many of the problems (settings × seeds) the method at η ends with a
- *     larger held-out NLL than the initialization it started from, per init.
+ *     larger held-out NLL than the initialization it started from, per init;
+ *   - worst ratio: the largest (excess at η) / (excess of θ0) over the default-init problems.
  * The rule for a default: never worse than θ0 from the default initialization (what the CLI and the
- * estimator use), and among those η the lowest regret. The script prints the η it picks.
+ * estimator use); among those η the lowest regret, where regrets within 5 % of the lowest count as
+ * a tie, broken by the smaller worst ratio. The script prints the η it picks.
  */
 import {
   DEFAULT_LR_GRID,
@@ -74,6 +76,8 @@ const regret: Record<string, number> = {};
 /** init mode → method@η → number of problems where the run ended above θ0. */
 const worse: Record<string, Record<string, number>> = {};
 const problems: Record<string, number> = {};
+/** method@η → largest excess(η) / excess(θ0) over the default-init problems. */
+const worstRatio: Record<string, number> = {};
 let settings = 0;
 for (const initMode of INIT_MODES) {
   worse[initMode] = {};
@@ -104,6 +108,7 @@ for (const initMode of INIT_MODES) {
           const v = run(initMode, { ...common, method: mth, learningRate: lr }, tr.X, tr.Y, n, te.X, te.Y) - ref;
           cols[key(mth, lr)].push(v);
           if (!(v <= theta0)) worse[initMode][key(mth, lr)] = (worse[initMode][key(mth, lr)] ?? 0) + 1;
+          if (initMode === "default") worstRatio[key(mth, lr)] = Math.max(worstRatio[key(mth, lr)] ?? 0, v / theta0);
           if (v < best) best = v;
         }
         cols[`${mth}@best`].push(best);
@@ -144,11 +149,22 @@ if (INIT_MODES.length > 1) {
     const cells = GRID.map((lr) => `${worse.default[key(mth, lr)] ?? 0} / ${worse.weak[key(mth, lr)] ?? 0}`);
     console.log(`| ${mth} | ${cells.join(" | ")} |`);
   }
-  console.log("\n## Picked (never worse than θ0 from the default init, then lowest regret)\n");
+  console.log(`\n## Worst ratio excess(η) / excess(θ0) over the ${problems.default} default-init problems (< 1: always improves on θ0)\n`);
+  console.log(`| method | ${GRID.map((v) => `η=${v}`).join(" | ")} |`);
+  console.log(`|---|${GRID.map(() => "---").join("|")}|`);
+  for (const mth of METHODS) {
+    const cells = GRID.map((lr) => (Number.isFinite(worstRatio[key(mth, lr)]) ? worstRatio[key(mth, lr)].toFixed(2) : "div"));
+    console.log(`| ${mth} | ${cells.join(" | ")} |`);
+  }
+  console.log("\n## Picked (never worse than θ0 from the default init; then lowest regret, ties within 5 % broken by the worst ratio)\n");
   for (const mth of METHODS) {
     const ok = GRID.filter((lr) => (worse.default[key(mth, lr)] ?? 0) === 0);
-    const pick = ok.reduce<number | null>((b, lr) => (b === null || reg(mth, lr) < reg(mth, b) ? lr : b), null);
-    const pickText = pick === null ? "none" : `η = ${pick} (regret ${reg(mth, pick).toFixed(2)}, worse than θ0 from the weak init in ${worse.weak[key(mth, pick)] ?? 0} of ${problems.weak})`;
+    const lowest = Math.min(...ok.map((lr) => reg(mth, lr)));
+    const tied = ok.filter((lr) => reg(mth, lr) <= 1.05 * lowest);
+    const pick = tied.reduce<number | null>((b, lr) => (b === null || worstRatio[key(mth, lr)] < worstRatio[key(mth, b)] ? lr : b), null);
+    const pickText = pick === null
+      ? "none"
+      : `η = ${pick} (regret ${reg(mth, pick).toFixed(2)}, worst ratio to θ0 ${worstRatio[key(mth, pick)].toFixed(2)}, worse than θ0 from the weak init in ${worse.weak[key(mth, pick)] ?? 0} of ${problems.weak})`;
     console.log(`- ${mth}: ${pickText}; current default ${OPTIMIZER_DEFAULTS[mth].learningRate}`);
   }
 }

@@ -7,9 +7,9 @@
  *
  * | optimizer | option       | default | range    |
  * |-----------|--------------|---------|----------|
- * | sgd       | learningRate | 1e-3    | (0, inf) |
+ * | sgd       | learningRate | 1e-4    | (0, inf) |
  * | sgd       | decay        | 0       | [0, 1]   |
- * | rmsprop   | learningRate | 1e-3    | (0, inf) |
+ * | rmsprop   | learningRate | 3e-4    | (0, inf) |
  * | rmsprop   | rho          | 0.99    | [0, 1)   |
  * | rmsprop   | eps          | 1e-8    | (0, inf) |
  * | adam      | learningRate | 1e-3    | (0, inf) |

@@ -16,7 +16,7 @@
  *
  * | option       | default | range    | meaning                                      |
  * |--------------|---------|----------|----------------------------------------------|
- * | learningRate | 1e-3    | (0, inf) | η, the step size (measured; PyTorch uses 1e-2)|
+ * | learningRate | 3e-4    | (0, inf) | η, the step size (measured; PyTorch uses 1e-2)|
  * | rho          | 0.99    | [0, 1)   | ρ, decay of the running mean of g²           |
  * | eps          | 1e-8    | (0, inf) | ε, added to √v (outside the square root)     |
  *
@@ -53,7 +53,7 @@ export interface RmspropState extends OptimizerState {
 
 /** Constraint table of `rmsprop` (defaults and ranges). */
 export const RMSPROP_OPTIONS: OptimizerOptionTable = Object.freeze({
-  learningRate: { kind: "float", min: 0, minOpen: true, default: 1e-3, doc: "η, the step size" },
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 3e-4, doc: "η, the step size" },
   rho: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.99, doc: "ρ, decay of the running mean of g²" },
   eps: { kind: "float", min: 0, minOpen: true, default: 1e-8, doc: "ε, added to √v (outside the square root)" },
 });
