@@ -12,7 +12,7 @@
  * | rmsprop   | learningRate | 3e-4    | (0, inf) |
  * | rmsprop   | rho          | 0.99    | [0, 1)   |
  * | rmsprop   | eps          | 1e-8    | (0, inf) |
- * | adam      | learningRate | 1e-3    | (0, inf) |
+ * | adam      | learningRate | 3e-4    | (0, inf) |
  * | adam      | beta1        | 0.9     | [0, 1)   |
  * | adam      | beta2        | 0.999   | [0, 1)   |
  * | adam      | eps          | 1e-8    | (0, inf) |
