@@ -25,9 +25,11 @@
  *   - worse than θ0: in how many of the problems (settings × seeds) the method at η ends with a
  *     larger held-out NLL than the initialization it started from, per init;
  *   - worst ratio: the largest (excess at η) / (excess of θ0) over the default-init problems.
- * The rule for a default: never worse than θ0 from the default initialization (what the CLI and the
- * estimator use); among those η the lowest regret, where regrets within 5 % of the lowest count as
- * a tie, broken by the smaller worst ratio. The script prints the η it picks.
+ * The rule for a default: from the default initialization (what the CLI and the estimator use) it
+ * ends at most MAX_RATIO = 0.9 × θ0's excess on every problem, i.e. it improves on θ0 with a margin
+ * (θ0 moves whenever the estimator changes: Adam at 1e-3 measured worst ratios 0.95, 1.03 and 0.97
+ * on three versions of the estimator); among those η the lowest regret, where regrets within 5 % of
+ * the lowest count as a tie, broken by the smaller worst ratio. The script prints the η it picks.
  */
 import {
   DEFAULT_LR_GRID,
@@ -55,6 +57,8 @@ const SHAPES = [
 const METHODS = ["sgd", "rmsprop", "adam", "sophia"] as const;
 /** The tuning grid of ALGORITHM.md §4.1, extended downwards: from a good start the best η can be below 1e-4. */
 const GRID = [1e-5, 3e-5, ...DEFAULT_LR_GRID];
+/** A default must end at most this fraction of θ0's excess on every default-init problem. */
+const MAX_RATIO = 0.9;
 
 function run(initMode: string, opts: MoeRegressorOptions, X: Float64Array, Y: Float64Array, n: number, Xt: Float64Array, Yt: Float64Array): number {
   const base: MoeRegressorOptions = initMode === "weak" ? { initStarts: 1, initIters: 0, refineIters: 0 } : {};
@@ -156,9 +160,9 @@ if (INIT_MODES.length > 1) {
     const cells = GRID.map((lr) => (Number.isFinite(worstRatio[key(mth, lr)]) ? worstRatio[key(mth, lr)].toFixed(2) : "div"));
     console.log(`| ${mth} | ${cells.join(" | ")} |`);
   }
-  console.log("\n## Picked (never worse than θ0 from the default init; then lowest regret, ties within 5 % broken by the worst ratio)\n");
+  console.log(`\n## Picked (worst ratio ≤ ${MAX_RATIO} from the default init; then lowest regret, ties within 5 % broken by the worst ratio)\n`);
   for (const mth of METHODS) {
-    const ok = GRID.filter((lr) => (worse.default[key(mth, lr)] ?? 0) === 0);
+    const ok = GRID.filter((lr) => worstRatio[key(mth, lr)] <= MAX_RATIO);
     const lowest = Math.min(...ok.map((lr) => reg(mth, lr)));
     const tied = ok.filter((lr) => reg(mth, lr) <= 1.05 * lowest);
     const pick = tied.reduce<number | null>((b, lr) => (b === null || worstRatio[key(mth, lr)] < worstRatio[key(mth, b)] ? lr : b), null);

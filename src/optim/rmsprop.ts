@@ -22,7 +22,7 @@
  *
  * The default η = 3e-4 was measured on standardized MoE data at batch size 1
  * (`scripts/baseline-defaults.ts`, docs/BASELINES.md): from the shared initialization it never
- * ends worse than that initialization, which 1e-3 did on one of 9 problems.
+ * ends worse than that initialization, which 1e-3 did on 1–2 of 9 problems.
  *
  * ε must be > 0: a coordinate whose gradient has always been exactly 0 (e.g. an unused parameter)
  * would otherwise give 0/0 = NaN. Cost: O(nParams) per step; state `{t, v}`; allocates nothing.

@@ -299,12 +299,12 @@ describe("(a) quality at the default hyperparameters, through MoeRegressor", () 
   //
   // Bound: the held-out excess NLL over the true parameters after learning is at most FACTOR × the
   // excess of θ0 (the shared initialization, measured in the test), so a learner that makes its
-  // start much worse fails. Measured on this problem (scratch runs, 2026-11-28), as ratios to θ0's
-  // excess, on the estimator without / with the MAP variance prior and robust scaler (lead's
-  // commit 83dfeec; θ0 alone 0.0025 / 0.0021):
-  //   at the defaults:       sgd (1e-4) 0.44 / 1.05, rmsprop (3e-4) 0.16 / 0.05, adam (3e-4) 0.20 / 0.10,
-  //                          sophia (1e-4) 0.16 / 0.05;
-  //   at 10× the default η:  sgd 29 / 51, rmsprop 15 / 27, adam 13 / 27, sophia 21 / 28.
+  // start much worse fails. Measured on this problem (scratch runs, 2026-11-28) as ratios to θ0's
+  // excess, on three versions of the estimator (before the MAP prior and robust scaler / with main
+  // 83dfeec / with main ffcfd3f; θ0 alone 0.0025 / 0.0021 / 0.0026):
+  //   at the defaults:       sgd (1e-4) 0.44 / 1.05 / 1.04, rmsprop (3e-4) 0.16 / 0.05 / 0.19,
+  //                          adam (3e-4) 0.20 / 0.10 / 0.19, sophia (1e-4) 0.16 / 0.05 / 0.15;
+  //   at 10× the default η:  sgd 29 / 51 / 41, rmsprop 15 / 27 / 22, adam 13 / 27 / 22, sophia 21 / 28 / 23.
   // RMSProp, Adam and Sophia must improve on θ0 (factor 1, ≥ 5× margin); SGD at its constant step
   // sits on its noise floor near θ0 from this good start (docs/BASELINES.md), so it gets factor 2,
   // about twice its worst measured ratio and far below what a 10× too large step gives.
