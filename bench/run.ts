@@ -139,6 +139,7 @@ export async function runBenchmark(opts: BenchOptions): Promise<BenchResult> {
 
   for (const s of scenarios) {
     const ts = performance.now();
+    await s.load?.();
     log(`[${s.name}] tuning`);
     const tuning = tuneScenario(s, log);
     for (const t of tuning.rows) tuneRows.push([s.name, t.method, t.config, t.diverged ? "" : String(t.validationNll), String(t.diverged), t.seconds.toFixed(3)].join(","));

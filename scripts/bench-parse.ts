@@ -16,8 +16,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { createRng } from "../src/core/rng.js";
-import { openTable } from "../src/stream/table-reader.js";
+import { createRng, openTable } from "../src/index.js";
 
 const rows = Number(process.argv[2] ?? 200_000);
 const cols = Number(process.argv[3] ?? 100);

@@ -69,6 +69,7 @@ export { parameterError, alignParameters, minCostAssignment } from "./evaluate/p
 export type { ParameterErrorResult } from "./evaluate/param-error.js";
 export { moeFastSurrogate, DEFAULT_REFACTOR_EVERY } from "./surrogate/moe-fast.js";
 export { lassoPath, lassoPredict, lambdaGrid } from "./screening/lasso.js";
+export type { LassoOptions } from "./screening/lasso.js";
 export { lassoCv, selectFeatures, assignFolds } from "./screening/lasso-cv.js";
 export { standardize, columnScaling, applyScaling } from "./screening/standardize.js";
 export { parametersNll } from "./evaluate/parameters-nll.js";

@@ -7,10 +7,8 @@
  *    the same convention as the crime flexmix fixture. y is left on its original scale.
  */
 
-import { selectFeatures } from "../../src/screening/lasso-cv.js";
-import type { LassoOptions } from "../../src/screening/lasso.js";
-import { applyScaling, columnScaling } from "../../src/screening/standardize.js";
-import type { Dataset } from "./csv-matrix.js";
+import { applyScaling, columnScaling, selectFeatures, type LassoOptions } from "../../src/index.js";
+import type { Dataset } from "./table.js";
 import { subsetColumns } from "./split.js";
 
 /** Options of {@link screenAndStandardize}. */

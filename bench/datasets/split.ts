@@ -2,9 +2,8 @@
  * Seeded train/test splitting and row subsetting for the benchmark data sets.
  */
 
-import { OptionError } from "../../src/core/errors.js";
-import type { Rng } from "../../src/core/rng.js";
-import type { Dataset } from "./csv-matrix.js";
+import { OptionError, type Rng } from "../../src/index.js";
+import type { Dataset } from "./table.js";
 
 /**
  * Random split of rows 0..n−1: a Fisher–Yates permutation drawn from `rng`; its first

@@ -14,10 +14,8 @@
  * In the tuning role the training rows of the tuning split are split again 80/20 into fit and
  * validation rows, and the screening runs on the fit rows only.
  */
-import { createRng } from "../../src/index.js";
-import { selectFeatures } from "../../src/screening/lasso-cv.js";
-import { applyScaling, columnScaling } from "../../src/screening/standardize.js";
-import type { Dataset } from "../datasets/csv-matrix.js";
+import { applyScaling, columnScaling, createRng, selectFeatures } from "../../src/index.js";
+import type { Dataset } from "../datasets/table.js";
 import { loadCrime } from "../datasets/crime.js";
 import { loadMaize } from "../datasets/maize.js";
 import { screenAndStandardize } from "../datasets/screen.js";
@@ -76,7 +74,7 @@ interface RealConfig {
   readonly name: string;
   readonly description: string;
   readonly key: string;
-  readonly load: () => Dataset;
+  readonly load: () => Promise<Dataset>;
   readonly screen: Screener;
   readonly K: number;
   readonly seeds: readonly number[];
@@ -94,11 +92,8 @@ const screenCache = new Map<string, Screened>();
 
 function realScenario(c: RealConfig): Scenario {
   const data = (): Dataset => {
-    let ds = dataCache.get(c.key);
-    if (ds === undefined) {
-      ds = c.load();
-      dataCache.set(c.key, ds);
-    }
+    const ds = dataCache.get(c.key);
+    if (ds === undefined) throw new Error(`${c.name}: the data set is not loaded (await scenario.load() before build)`);
     return ds;
   };
   return {
@@ -113,6 +108,9 @@ function realScenario(c: RealConfig): Scenario {
     initRows: c.initRows,
     checkpoints: c.checkpoints,
     methods: [ismmSpec(), ...GRADIENT_METHODS.map((m) => gradientSpec(m, LR_GRID[c.profile])), emSpec()],
+    async load(): Promise<void> {
+      if (!dataCache.has(c.key)) dataCache.set(c.key, await c.load());
+    },
     build(seed: number, role: Role): Instance {
       const cacheKey = `${c.key}:${seed}:${role}`;
       let s = screenCache.get(cacheKey);

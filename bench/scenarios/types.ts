@@ -63,6 +63,8 @@ export interface Scenario {
   readonly methods: readonly MethodSpec[];
   /** Extra estimator options shared by every method (e.g. a cheaper initialization). */
   readonly estimatorOptions?: Readonly<MoeRegressorOptions>;
+  /** Reads the scenario's data set once (real data); the runner awaits it before the first `build`. */
+  load?(): Promise<void>;
   /** Builds repetition `seed` in the given role. */
   build(seed: number, role: Role): Instance;
   /** Optional 1-D fitted plot (S1): which method's model of rep 0 to draw. */

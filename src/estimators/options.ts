@@ -1,16 +1,11 @@
 /**
  * The constraint table of `MoeRegressor` (sklearn `_parameter_constraints` style): defaults are
  * written once, here; `resolveOptions` fills defaults, rejects unknown keys and out-of-range
- * values with one sklearn-worded message. The README's option table is tested against this.
+ * values with the message format of core/constraints.ts, the checker the optimizers' option tables
+ * use too. The README's option table is tested against this.
  */
-import { OptionError } from "../core/errors.js";
+import { resolveTable, type OptionSpec } from "../core/constraints.js";
 import { METHODS, type MethodName } from "../learners/types.js";
-
-type Spec =
-  | { kind: "int"; min: number; max?: number; nullable?: boolean; default: number | null; doc: string }
-  | { kind: "float"; min: number; max?: number; minOpen?: boolean; maxOpen?: boolean; nullable?: boolean; default: number | null; doc: string }
-  | { kind: "enum"; values: readonly string[]; default: string; doc: string }
-  | { kind: "bool"; default: boolean; doc: string };
 
 /** Every option, its constraint, default and one-line documentation. */
 export const OPTION_TABLE = {
@@ -46,7 +41,7 @@ export const OPTION_TABLE = {
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
   emMaxIter: { kind: "int", min: 1, default: 1000, doc: "batch EM: maximum iterations" },
   emTol: { kind: "float", min: 0, default: 1e-10, doc: "batch EM: relative NLL change for convergence" },
-} as const satisfies Record<string, Spec>;
+} as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTION_TABLE;
 
@@ -81,52 +76,7 @@ export interface ResolvedOptions {
 
 export type MoeRegressorOptions = Partial<ResolvedOptions>;
 
-function range(spec: Spec): string {
-  if (spec.kind === "int") return `an int in the range [${spec.min}, ${spec.max ?? "inf"}]`.replace(/, inf\]$/, ", inf)");
-  if (spec.kind === "float") {
-    const lo = spec.minOpen ? "(" : "[";
-    const hi = spec.max === undefined ? "inf)" : `${spec.max}${spec.maxOpen ? ")" : "]"}`;
-    return `a float in the range ${lo}${spec.min}, ${hi}`;
-  }
-  if (spec.kind === "enum") return `one of ${spec.values.map((v) => `'${v}'`).join(", ")}`;
-  return "a boolean";
-}
-
-function check(name: string, spec: Spec, v: unknown, owner: string): unknown {
-  const fail = (): never => {
-    const nul = "nullable" in spec && spec.nullable ? " or null" : "";
-    throw new OptionError(`The '${name}' option of ${owner} must be ${range(spec)}${nul}. Got ${JSON.stringify(v) ?? String(v)} instead`);
-  };
-  if (v === null) return "nullable" in spec && spec.nullable ? null : fail();
-  switch (spec.kind) {
-    case "int":
-      if (typeof v !== "number" || !Number.isInteger(v) || v < spec.min || (spec.max !== undefined && v > spec.max)) fail();
-      return v;
-    case "float":
-      if (typeof v !== "number" || !Number.isFinite(v)) fail();
-      if ((v as number) < spec.min || (spec.minOpen && v === spec.min)) fail();
-      if (spec.max !== undefined && ((v as number) > spec.max || (spec.maxOpen && v === spec.max))) fail();
-      return v;
-    case "enum":
-      if (typeof v !== "string" || !spec.values.includes(v)) fail();
-      return v;
-    case "bool":
-      if (typeof v !== "boolean") fail();
-      return v;
-  }
-}
-
 /** Fills defaults and validates `user` against OPTION_TABLE. Throws OptionError on the first problem. */
 export function resolveOptions(user: Readonly<Record<string, unknown>> = {}, owner = "MoeRegressor"): ResolvedOptions {
-  for (const key of Object.keys(user)) {
-    if (!Object.hasOwn(OPTION_TABLE, key)) {
-      throw new OptionError(`Unknown option '${key}' for ${owner}. Valid options: ${Object.keys(OPTION_TABLE).join(", ")}`);
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(OPTION_TABLE) as [string, Spec][]) {
-    const v = user[name];
-    out[name] = v === undefined ? spec.default : check(name, spec, v, owner);
-  }
-  return Object.freeze(out) as unknown as ResolvedOptions;
+  return resolveTable(OPTION_TABLE, user, owner) as unknown as ResolvedOptions;
 }

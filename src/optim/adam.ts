@@ -20,10 +20,15 @@
  *
  * | option       | default | range    | meaning                                      |
  * |--------------|---------|----------|----------------------------------------------|
- * | learningRate | 1e-3    | (0, inf) | η, the step size (paper default α)           |
+ * | learningRate | 3e-4    | (0, inf) | η, the step size (measured; paper: 1e-3)     |
  * | beta1        | 0.9     | [0, 1)   | β1, decay of the first moment                |
  * | beta2        | 0.999   | [0, 1)   | β2, decay of the second moment               |
  * | eps          | 1e-8    | (0, inf) | ε, added to √v̂ (outside the square root)     |
+ *
+ * The default η = 3e-4 was measured on standardized MoE data at batch size 1
+ * (`scripts/baseline-defaults.ts`, docs/BASELINES.md): from the shared initialization it improves on
+ * that initialization with a margin on each of 9 problems (worst ratio of excess NLLs 0.36); the
+ * paper's 1e-3 has no margin (worst ratios 0.95–1.03 across versions of the estimator).
  *
  * Cost: O(nParams) per step; state `{t, m, v}`; allocates nothing.
  *
@@ -35,9 +40,8 @@ import { InputError } from "../core/errors.js";
 import {
   checkLengths,
   checkNParams,
-  floatOption,
   resolveOptions,
-  type ConstraintTable,
+  type OptimizerOptionTable,
   type Optimizer,
   type OptimizerState,
 } from "./types.js";
@@ -60,11 +64,11 @@ export interface AdamState extends OptimizerState {
 }
 
 /** Constraint table of `adam` (defaults and ranges). */
-export const ADAM_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-3, { min: 0, closed: "neither", doc: "η, the step size" }),
-  beta1: floatOption(0.9, { min: 0, max: 1, closed: "left", doc: "β1, decay of the first moment" }),
-  beta2: floatOption(0.999, { min: 0, max: 1, closed: "left", doc: "β2, decay of the second moment" }),
-  eps: floatOption(1e-8, { min: 0, closed: "neither", doc: "ε, added to √v̂ (outside the square root)" }),
+export const ADAM_OPTIONS: OptimizerOptionTable = Object.freeze({
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 3e-4, doc: "η, the step size" },
+  beta1: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.9, doc: "β1, decay of the first moment" },
+  beta2: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.999, doc: "β2, decay of the second moment" },
+  eps: { kind: "float", min: 0, minOpen: true, default: 1e-8, doc: "ε, added to √v̂ (outside the square root)" },
 });
 
 /**

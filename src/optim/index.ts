@@ -7,12 +7,12 @@
  *
  * | optimizer | option       | default | range    |
  * |-----------|--------------|---------|----------|
- * | sgd       | learningRate | 1e-3    | (0, inf) |
+ * | sgd       | learningRate | 1e-4    | (0, inf) |
  * | sgd       | decay        | 0       | [0, 1]   |
- * | rmsprop   | learningRate | 1e-3    | (0, inf) |
+ * | rmsprop   | learningRate | 3e-4    | (0, inf) |
  * | rmsprop   | rho          | 0.99    | [0, 1)   |
  * | rmsprop   | eps          | 1e-8    | (0, inf) |
- * | adam      | learningRate | 1e-3    | (0, inf) |
+ * | adam      | learningRate | 3e-4    | (0, inf) |
  * | adam      | beta1        | 0.9     | [0, 1)   |
  * | adam      | beta2        | 0.999   | [0, 1)   |
  * | adam      | eps          | 1e-8    | (0, inf) |
@@ -25,12 +25,12 @@
  * | sophia    | hessianEvery | 10      | [1, inf) |
  */
 
-import { OptionError } from "../core/errors.js";
+import { checkOption } from "../core/constraints.js";
 import { ADAM_OPTIONS, adam, type AdamOptions, type AdamState } from "./adam.js";
 import { RMSPROP_OPTIONS, rmsprop, type RmspropOptions, type RmspropState } from "./rmsprop.js";
 import { SGD_OPTIONS, sgd, type SgdOptions, type SgdState } from "./sgd.js";
 import { SOPHIA_OPTIONS, sophia, type SophiaOptimizer, type SophiaOptions } from "./sophia.js";
-import { defaultsOf, type ConstraintTable, type Optimizer, type OptimizerName } from "./types.js";
+import { defaultsOf, type Optimizer, type OptimizerName, type OptimizerOptionTable } from "./types.js";
 
 export { adam, ADAM_OPTIONS, type AdamOptions, type AdamState } from "./adam.js";
 export { rmsprop, RMSPROP_OPTIONS, type RmspropOptions, type RmspropState } from "./rmsprop.js";
@@ -44,27 +44,25 @@ export {
 } from "./sophia.js";
 export {
   applyUpdate,
-  describeRange,
   stateFromJSON,
   stateToJSON,
-  type ConstraintTable,
   type Float64ArrayJSON,
-  type FloatSpec,
-  type IntSpec,
   type JsonDouble,
   type Optimizer,
   type OptimizerName,
+  type OptimizerOptionSpec,
+  type OptimizerOptionTable,
   type OptimizerState,
   type OptimizerStateJSON,
-  type OptionSpec,
   type ResolvedOptions,
 } from "./types.js";
+export { describeRange } from "../core/constraints.js";
 
 /** Every optimizer name, in the order used by reports. */
 export const OPTIMIZER_NAMES: readonly OptimizerName[] = Object.freeze(["sgd", "rmsprop", "adam", "sophia"]);
 
 /** Constraint table of each optimizer: the single source of truth for defaults and ranges. */
-export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, ConstraintTable>> = Object.freeze({
+export const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerName, OptimizerOptionTable>> = Object.freeze({
   sgd: SGD_OPTIONS,
   rmsprop: RMSPROP_OPTIONS,
   adam: ADAM_OPTIONS,
@@ -104,10 +102,8 @@ export function makeOptimizer(name: string, options: Readonly<Record<string, unk
       return adam(opts);
     case "sophia":
       return sophia(opts);
-    default: {
-      const valid = OPTIMIZER_NAMES.map((n) => `'${n}'`).join(", ");
-      const got = typeof name === "string" ? `'${name}'` : String(name);
-      throw new OptionError(`The 'name' option of makeOptimizer must be a str among {${valid}}. Got ${got} instead`);
-    }
+    default:
+      checkOption("name", { kind: "enum", values: OPTIMIZER_NAMES, default: "adam", doc: "optimizer" }, name, "makeOptimizer");
+      throw new Error("unreachable: checkOption accepted an unknown optimizer name");
   }
 }

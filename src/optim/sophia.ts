@@ -72,10 +72,8 @@ import { InputError } from "../core/errors.js";
 import {
   checkLengths,
   checkNParams,
-  floatOption,
-  intOption,
   resolveOptions,
-  type ConstraintTable,
+  type OptimizerOptionTable,
   type Optimizer,
   type OptimizerState,
 } from "./types.js";
@@ -119,14 +117,14 @@ export interface SophiaOptimizer extends Optimizer<SophiaState> {
 }
 
 /** Constraint table of `sophia` (defaults and ranges). */
-export const SOPHIA_OPTIONS: ConstraintTable = Object.freeze({
-  learningRate: floatOption(1e-4, { min: 0, closed: "neither", doc: "η, the largest per-coordinate step" }),
-  beta1: floatOption(0.965, { min: 0, max: 1, closed: "left", doc: "β1, decay of the gradient momentum m" }),
-  beta2: floatOption(0.99, { min: 0, max: 1, closed: "left", doc: "β2, decay of the Hessian-diagonal EMA h" }),
-  rho: floatOption(0.04, { min: 0, closed: "left", doc: "ρ, clipping threshold scale" }),
-  batchSize: intOption(1, { min: 1, doc: "bs, number of inputs averaged in ĝ" }),
-  weightDecay: floatOption(0, { min: 0, closed: "left", doc: "λ, decoupled weight decay" }),
-  hessianEvery: intOption(10, { min: 1, doc: "k, steps between Hessian refreshes" }),
+export const SOPHIA_OPTIONS: OptimizerOptionTable = Object.freeze({
+  learningRate: { kind: "float", min: 0, minOpen: true, default: 1e-4, doc: "η, the largest per-coordinate step" },
+  beta1: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.965, doc: "β1, decay of the gradient momentum m" },
+  beta2: { kind: "float", min: 0, max: 1, maxOpen: true, default: 0.99, doc: "β2, decay of the Hessian-diagonal EMA h" },
+  rho: { kind: "float", min: 0, default: 0.04, doc: "ρ, clipping threshold scale" },
+  batchSize: { kind: "int", min: 1, default: 1, doc: "bs, number of inputs averaged in ĝ" },
+  weightDecay: { kind: "float", min: 0, default: 0, doc: "λ, decoupled weight decay" },
+  hessianEvery: { kind: "int", min: 1, default: 10, doc: "k, steps between Hessian refreshes" },
 });
 
 /** Official denominator guard in `sophia.py` (`hess + 1e-15`). */

@@ -15,16 +15,21 @@
  * garbage. The state is a plain record `{ t, ...Float64Array buffers }` that the caller owns:
  * snapshots are `stateToJSON(state)`, restores are `stateFromJSON(obj)`.
  *
- * Option tables: each optimizer declares its options once, as data (sklearn
- * `_parameter_constraints`). `resolveOptions` fills defaults, rejects unknown keys and values out of
- * range with sklearn's wording, and the documented defaults (`OPTIMIZER_DEFAULTS` in `index.ts`
- * and the table in each file header) are tested against these tables.
- *
- * Note: the generic constraint helpers below belong in `core/validate.ts` once that file exists;
- * they live here so that `optim/` has no dependency that is not yet written.
+ * Option tables: each optimizer declares its options once, as data, in the rows of
+ * core/constraints.ts (the same rows and the same checker as the estimator's OPTION_TABLE).
+ * `resolveOptions` fills defaults, rejects unknown keys and values out of range, and the
+ * documented defaults (`OPTIMIZER_DEFAULTS` in `index.ts` and the table in each file header) are
+ * tested against these tables.
  */
 
-import { InputError, ModelFormatError, OptionError } from "../core/errors.js";
+import {
+  defaultsOf as tableDefaults,
+  reprValue,
+  resolveTable,
+  type FloatSpec,
+  type IntSpec,
+} from "../core/constraints.js";
+import { InputError, ModelFormatError } from "../core/errors.js";
 
 /** Names of the optimizers in this package. */
 export type OptimizerName = "sgd" | "rmsprop" | "adam" | "sophia";
@@ -104,143 +109,28 @@ export function checkLengths(owner: string, n: number, grad: Float64Array, theta
 // Option constraint tables
 // ---------------------------------------------------------------------------------------------
 
-/** A real-valued option constrained to an interval; `±Infinity` bounds mean "unbounded". */
-export interface FloatSpec {
-  readonly kind: "float";
-  readonly default: number;
-  readonly min: number;
-  readonly max: number;
-  /** Whether `min` itself is allowed. */
-  readonly minClosed: boolean;
-  /** Whether `max` itself is allowed. */
-  readonly maxClosed: boolean;
-  /** One-line meaning, used in docs. */
-  readonly doc: string;
-}
+/** An optimizer option: an int or float row of core/constraints.ts with a numeric default, never null. */
+export type OptimizerOptionSpec = (IntSpec | FloatSpec) & { readonly default: number; readonly nullable?: false };
 
-/** An integer option constrained to an interval. */
-export interface IntSpec {
-  readonly kind: "int";
-  readonly default: number;
-  readonly min: number;
-  readonly max: number;
-  readonly doc: string;
-}
-
-/** One entry of a constraint table. */
-export type OptionSpec = FloatSpec | IntSpec;
-
-/** Option name → constraint; the single source of truth for defaults and ranges. */
-export type ConstraintTable = Readonly<Record<string, OptionSpec>>;
+/** Option name → constraint of one optimizer; the single source of truth for its defaults and ranges. */
+export type OptimizerOptionTable = Readonly<Record<string, OptimizerOptionSpec>>;
 
 /**
- * A float option. `closed` says which ends of [min, max] are included, as in sklearn `Interval`.
- * @example
- * describeRange(floatOption(1e-3, { min: 0, closed: "neither", doc: "step size" })); // => "(0, inf)"
- */
-export function floatOption(
-  defaultValue: number,
-  range: { min?: number; max?: number; closed: "both" | "left" | "right" | "neither"; doc: string },
-): FloatSpec {
-  return Object.freeze({
-    kind: "float",
-    default: defaultValue,
-    min: range.min ?? -Infinity,
-    max: range.max ?? Infinity,
-    minClosed: range.closed === "both" || range.closed === "left",
-    maxClosed: range.closed === "both" || range.closed === "right",
-    doc: range.doc,
-  });
-}
-
-/** An int option in the closed range [min, max] (`max` defaults to +inf). */
-export function intOption(defaultValue: number, range: { min: number; max?: number; doc: string }): IntSpec {
-  return Object.freeze({
-    kind: "int",
-    default: defaultValue,
-    min: range.min,
-    max: range.max ?? Infinity,
-    doc: range.doc,
-  });
-}
-
-/** The range of a spec in interval notation, e.g. `(0, inf)`, `[0, 1)`, `[1, inf)`. */
-export function describeRange(spec: OptionSpec): string {
-  const lo = spec.kind === "int" ? true : spec.minClosed;
-  const hi = spec.kind === "int" ? true : spec.maxClosed;
-  const fmt = (v: number): string => (v === Infinity ? "inf" : v === -Infinity ? "-inf" : String(v));
-  const left = lo && Number.isFinite(spec.min) ? "[" : "(";
-  const right = hi && Number.isFinite(spec.max) ? "]" : ")";
-  return `${left}${fmt(spec.min)}, ${fmt(spec.max)}${right}`;
-}
-
-/** sklearn-style repr of a rejected value: strings quoted, everything else via `String`. */
-function reprValue(v: unknown): string {
-  if (typeof v === "string") return `'${v}'`;
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `[${v.map(reprValue).join(", ")}]`;
-  if (typeof v === "object") return Object.prototype.toString.call(v);
-  return String(v);
-}
-
-function satisfies(spec: OptionSpec, v: unknown): boolean {
-  if (typeof v !== "number" || Number.isNaN(v)) return false;
-  if (spec.kind === "int") return Number.isInteger(v) && v >= spec.min && v <= spec.max;
-  const aboveMin = spec.minClosed ? v >= spec.min : v > spec.min;
-  const belowMax = spec.maxClosed ? v <= spec.max : v < spec.max;
-  return aboveMin && belowMax;
-}
-
-/**
- * Fills defaults from `table`, rejects unknown keys and out-of-range values, and returns a frozen
- * record. A key whose value is `undefined` counts as not given.
- * @param table the owner's constraint table
+ * Fills defaults from `table`, rejects unknown keys and out-of-range values (core/constraints.ts
+ * `resolveTable`), and returns a frozen record. A key whose value is `undefined` counts as not given.
+ * @param table the optimizer's constraint table
  * @param user the options passed by the caller (may be `undefined`)
  * @param owner name used in messages, e.g. `"adam"`
  * @throws {OptionError} `The 'learningRate' option of adam must be a float in the range (0, inf). Got -1 instead`
- * @throws {OptionError} `The 'foo' option of adam is unknown. Valid options are 'learningRate', …`
+ * @throws {OptionError} `Unknown option 'foo' for adam. Valid options: learningRate, beta1, beta2, eps`
  */
-export function resolveOptions<T extends Record<string, number>>(
-  table: ConstraintTable,
-  user: unknown,
-  owner: string,
-): Readonly<T> {
-  if (user !== undefined && (user === null || typeof user !== "object" || Array.isArray(user))) {
-    throw new OptionError(`The options of ${owner} must be a plain object. Got ${reprValue(user)} instead`);
-  }
-  const given = (user ?? {}) as Record<string, unknown>;
-  const keys = Object.keys(table);
-  for (const key of Object.keys(given)) {
-    if (!Object.prototype.hasOwnProperty.call(table, key)) {
-      const valid = keys.map((k) => `'${k}'`).join(", ");
-      throw new OptionError(`The '${key}' option of ${owner} is unknown. Valid options are ${valid}`);
-    }
-  }
-  const out: Record<string, number> = {};
-  for (const key of keys) {
-    const spec = table[key];
-    const v = given[key];
-    if (v === undefined) {
-      out[key] = spec.default;
-      continue;
-    }
-    if (!satisfies(spec, v)) {
-      const article = spec.kind === "int" ? "an int" : "a float";
-      throw new OptionError(
-        `The '${key}' option of ${owner} must be ${article} in the range ${describeRange(spec)}. ` +
-          `Got ${reprValue(v)} instead`,
-      );
-    }
-    out[key] = v as number;
-  }
-  return Object.freeze(out) as Readonly<T>;
+export function resolveOptions<T extends Record<string, number>>(table: OptimizerOptionTable, user: unknown, owner: string): Readonly<T> {
+  return resolveTable(table, user, owner) as Readonly<T>;
 }
 
-/** The defaults of a constraint table as a frozen record. */
-export function defaultsOf(table: ConstraintTable): Readonly<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const key of Object.keys(table)) out[key] = table[key].default;
-  return Object.freeze(out);
+/** The defaults of an optimizer's constraint table as a frozen record. */
+export function defaultsOf(table: OptimizerOptionTable): Readonly<Record<string, number>> {
+  return tableDefaults(table) as Readonly<Record<string, number>>;
 }
 
 // ---------------------------------------------------------------------------------------------

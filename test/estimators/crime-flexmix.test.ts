@@ -13,7 +13,7 @@ import { MoeRegressor } from "../../src/estimators/moe-regressor.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = JSON.parse(readFileSync(`${root}test/fixtures/crime_flexmix.json`, "utf8"));
-const data = loadCrime(`${root}data/communities_crime.csv`);
+const data = await loadCrime(`${root}data/communities_crime.csv`);
 const features: string[] = fixture.data.features;
 const cols = features.map((f) => data.names.indexOf(f));
 const d = features.length;

@@ -297,37 +297,40 @@ describe("(a) quality at the default hyperparameters, through MoeRegressor", () 
   // seeded shuffled order (≈ 8000 single-row steps after the 1000-row initialization buffer), all
   // estimator options at their defaults except `method`. 5000 held-out rows.
   //
-  // Margins (excess held-out NLL over the true parameters, nats per row). Measured on this
-  // configuration over problem seeds 700–707 (scripts in docs/BASELINES.md):
-  //   sgd (η = 1e-2): 0.03–0.32   rmsprop (η = 1e-2): 0.011–0.13
-  //   adam (η = 1e-3): 0.002–0.010  sophia (η = 1e-4): 0.0004–0.0064
-  // SGD and RMSProp at their current default η = 1e-2 sit on a constant-step noise floor (the
-  // gradient of β scales like 1/σ² ≈ 30 in standardized units), so their margin, 0.4, only asserts
-  // a *usable* mixture: it is ≤ 1/3 of the 1.46-nat gap of the best single linear regression (K = 1)
-  // on this problem. Adam and Sophia get 0.03 (3× their worst measured value). For seed 700:
-  // sgd 0.133, rmsprop 0.131, adam 0.003, sophia 0.0004; θ0 alone 0.0025. (If the optimizer
-  // defaults change — docs/BASELINES.md recommends 1e-3 for SGD and RMSProp — re-measure.)
-  const MARGIN: Record<GradMethod, number> = { sgd: 0.4, rmsprop: 0.4, adam: 0.03, sophia: 0.03 };
+  // Bound: the held-out excess NLL over the true parameters after learning is at most FACTOR × the
+  // excess of θ0 (the shared initialization, measured in the test), so a learner that makes its
+  // start much worse fails. Measured on this problem (scratch runs, 2026-11-28) as ratios to θ0's
+  // excess, on three versions of the estimator (before the MAP prior and robust scaler / with main
+  // 83dfeec / with main ffcfd3f; θ0 alone 0.0025 / 0.0021 / 0.0026):
+  //   at the defaults:       sgd (1e-4) 0.44 / 1.05 / 1.04, rmsprop (3e-4) 0.16 / 0.05 / 0.19,
+  //                          adam (3e-4) 0.20 / 0.10 / 0.19, sophia (1e-4) 0.16 / 0.05 / 0.15;
+  //   at 10× the default η:  sgd 29 / 51 / 41, rmsprop 15 / 27 / 22, adam 13 / 27 / 22, sophia 21 / 28 / 23.
+  // RMSProp, Adam and Sophia must improve on θ0 (factor 1, ≥ 5× margin); SGD at its constant step
+  // sits on its noise floor near θ0 from this good start (docs/BASELINES.md), so it gets factor 2,
+  // about twice its worst measured ratio and far below what a 10× too large step gives.
+  const FACTOR: Record<GradMethod, number> = { sgd: 2, rmsprop: 1, adam: 1, sophia: 1 };
   const P = problem(700, 2, 2, 1, 3000, 5000);
 
-  it("the K = 1 (linear regression) fit is far from the truth on this problem, so the margins have meaning", () => {
+  it("the K = 1 (linear regression) fit is far from the truth on this problem, so a mixture is needed", () => {
     const lin = new MoeRegressor({ nExperts: 1, method: "em" }).fit(P.train.X, P.train.Y, P.train.n);
     const gap = lin.score(P.test.X, P.test.Y, P.test.n) - P.trueNll;
-    assert.ok(gap > 3 * MARGIN.sgd, `K = 1 excess NLL ${gap} should exceed 3 × ${MARGIN.sgd}`);
+    // Measured 1.46 nats; 1 nat is 400× θ0's excess.
+    assert.ok(gap > 1, `K = 1 excess NLL ${gap} should exceed 1 nat`);
   });
 
   for (const method of METHODS) {
-    it(`${method} at its defaults: held-out excess NLL ≤ ${MARGIN[method]} after 3 epochs, and θ moved from θ0`, () => {
+    it(`${method} at its defaults: held-out excess NLL ≤ ${FACTOR[method]} × θ0's after 3 epochs, and θ moved from θ0`, () => {
       const m = new MoeRegressor({ method, nExperts: 2 });
       // The first 1000 rows fill the buffer and initialize (shared multi-start EM): record θ0.
       stream(m, P.train, 0, 1000);
       assert.ok(m.isInitialized);
       const theta0 = JSON.stringify(m.parameters());
+      const initExcess = m.score(P.test.X, P.test.Y, P.test.n) - P.trueNll;
       m.fit(P.train.X, P.train.Y, P.train.n, { epochs: 3 });
       const excess = m.score(P.test.X, P.test.Y, P.test.n) - P.trueNll;
       assert.ok(Number.isFinite(m.progressiveNll), "prequential NLL recorded");
       assert.notEqual(JSON.stringify(m.parameters()), theta0, "the learner changed θ");
-      assert.ok(excess <= MARGIN[method], `${method}: excess held-out NLL ${excess} > margin ${MARGIN[method]}`);
+      assert.ok(excess <= FACTOR[method] * initExcess, `${method}: excess held-out NLL ${excess} > ${FACTOR[method]} × θ0's ${initExcess}`);
     });
   }
 });

@@ -34,8 +34,12 @@ test("huge gate logits neither overflow nor produce NaN", () => {
   t.set([0, 800, 0, -800], L.gate);
   const ws = createRowWorkspace(L);
   logGate(L, t, [1, 2], 0, ws.logPi);
-  assert.ok(ws.logPi.every(Number.isFinite) || ws.logPi.some((v) => v === -Infinity));
+  // No NaN and no +∞: every log-probability is finite or −∞ (a NaN fails both parts).
+  assert.ok(ws.logPi.every((v) => Number.isFinite(v) || v === -Infinity), `log π = ${Array.from(ws.logPi)}`);
   assertClose(ws.logPi[0], 0, 1e-300);
+  // Logits (1600, −1600, 0): log-sum-exp is 1600 exactly in doubles (1 + e^−1600 rounds to 1), so
+  // log π = (0, −3200, −1600) exactly.
+  assert.deepEqual(Array.from(ws.logPi), [0, -3200, -1600]);
   const f = rowNll(L, t, [1, 2], 0, [0.3], 0, ws);
   assert.ok(Number.isFinite(f));
 });

@@ -39,7 +39,7 @@ describe("Adam", () => {
   // ≤ 1.1e-16/0.001999 = 5.6e-14 relative in v̂, halved by the square root: ≈ 2.8e-14, so rtol = 1e-13.
   // (Measured: 7e-15.) Both are far below the gaps between ε conventions (factors > 10 on coord 2).
   it("ε outside √v̂, after bias correction (PyTorch/optax): first two steps match hand-derived values", () => {
-    const opt = adam(); // η = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-8
+    const opt = adam({ learningRate: 1e-3 }); // η = 1e-3 (the values below are derived for it); β1 = 0.9, β2 = 0.999, ε = 1e-8 (defaults)
     const state = opt.init(4);
 
     // Step 1: m1 = 0.1·g, v1 = 0.001·g², c1 = 1 − 0.9 = 0.1, c2 = 1 − 0.999 = 0.001,

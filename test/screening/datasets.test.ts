@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { hasSharedData, readNumericCsv, medianOfPresent, type Dataset } from "../../bench/datasets/csv-matrix.js";
+import { countInvalid, csvHeader, hasSharedData, medianOfPresent, readColumn, readDataset, type Dataset } from "../../bench/datasets/table.js";
 import { CRIME_FILE, loadCrime } from "../../bench/datasets/crime.js";
 import { MAIZE_FILE, loadMaize } from "../../bench/datasets/maize.js";
 import { splitTrainTest, subsetRows } from "../../bench/datasets/split.js";
@@ -16,22 +16,29 @@ import { screenAndStandardize } from "../../bench/datasets/screen.js";
 import { DataError, OptionError } from "../../src/core/errors.js";
 import { createRng } from "../../src/core/rng.js";
 
-test("readNumericCsv: empty cell = NaN, CRLF, dropped string column, bad cell located", () => {
+test("bench tables through openTable: header, strict read, missing cells counted and placed as NaN", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "ismm-csv-"));
   const f = path.join(dir, "a.csv");
-  writeFileSync(f, "name,a,b\r\nx,1,\r\ny,2.5,3\r\n");
-  const t = readNumericCsv(f, ["name"]);
-  assert.deepEqual(t.names, ["a", "b"]);
-  assert.deepEqual(Array.from(t.columns[0]), [1, 2.5]);
-  assert.ok(Number.isNaN(t.columns[1][0]));
+  writeFileSync(f, "name,a,b,c\r\nx,1,,4\r\ny,2.5,3,5\r\n");
+  assert.deepEqual(await csvHeader(f, "a"), ["name", "a", "b", "c"]);
+  const t = await readDataset(f, ["a"], "c");
+  assert.deepEqual([Array.from(t.X), Array.from(t.y), t.n, t.d, t.names], [[1, 2.5], [4, 5], 2, 1, ["a"]]);
+  assert.equal(await countInvalid(f, "b"), 1);
+  assert.equal(await countInvalid(f, "a"), 0);
+  const b = await readColumn(f, "b", 2);
+  assert.ok(Number.isNaN(b[0]));
+  assert.equal(b[1], 3);
   assert.equal(medianOfPresent(Float64Array.of(3, NaN, 1, 2, 10)), 2.5);
-  assert.throws(() => readNumericCsv(f), (e: unknown) => e instanceof DataError && e.location.line === 2 && e.location.columnName === "name");
+  // The strict read locates the missing cell; a string column is a located error too.
+  await assert.rejects(readDataset(f, ["b"], "c"), (e: unknown) => e instanceof DataError && e.location.line === 2 && e.location.columnName === "b");
+  await assert.rejects(readDataset(f, ["name"], "c"), (e: unknown) => e instanceof DataError && e.location.line === 2 && e.location.columnName === "name");
+  await assert.rejects(readColumn(f, "b", 1), DataError);
   writeFileSync(f, "a,b\n1\n");
-  assert.throws(() => readNumericCsv(f), DataError);
+  await assert.rejects(readDataset(f, ["a"], "b"), DataError);
 });
 
-test("loadCrime: 1994 × 100, no missing values, OtherPerCap imputed by the median", { skip: !hasSharedData(CRIME_FILE) && "shared data not found" }, () => {
-  const c = loadCrime();
+test("loadCrime: 1994 × 100, no missing values, OtherPerCap imputed by the median", { skip: !hasSharedData(CRIME_FILE) && "shared data not found" }, async () => {
+  const c = await loadCrime();
   assert.equal(c.n, 1994);
   assert.equal(c.d, 100);
   assert.equal(c.names.length, 100);
@@ -48,15 +55,15 @@ test("loadCrime: 1994 × 100, no missing values, OtherPerCap imputed by the medi
   assert.equal(c.y[0], 0.2); // spot value from the data README
 });
 
-test("loadMaize: 246 × 4173 SNPs, y = gy_WD_mean", { skip: !hasSharedData(MAIZE_FILE) && "shared data not found" }, () => {
-  const m = loadMaize();
+test("loadMaize: 246 × 4173 SNPs, y = gy_WD_mean", { skip: !hasSharedData(MAIZE_FILE) && "shared data not found" }, async () => {
+  const m = await loadMaize();
   assert.equal(m.n, 246);
   assert.equal(m.d, 4173);
   assert.ok(m.X.every((v) => v === 0 || v === 1 || v === 2));
   const mean = m.y.reduce((a, b) => a + b) / m.n;
   assert.ok(Math.abs(mean - 3.97) < 0.01, `mean ${mean}`);
-  assert.throws(() => loadMaize("Variety_ID"), DataError);
-  assert.equal(loadMaize("gy_WW_mean").y.length, 246);
+  await assert.rejects(loadMaize("Variety_ID"), DataError);
+  assert.equal((await loadMaize("gy_WW_mean")).y.length, 246);
 });
 
 test("splitTrainTest: seeded, disjoint, covering, sorted", () => {
