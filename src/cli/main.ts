@@ -132,16 +132,24 @@ function installSignalHandlers(): void {
     process.stderr.write(`\nismm: interrupted (${signal}); no partial output was written\n`);
     process.exit(signal === "SIGINT" ? EXIT_INTERRUPTED : 128 + 15);
   };
+  // Change the installation only on a real change: removing the last listener stops libuv's watcher,
+  // which drops a signal it caught but has not dispatched yet, so never remove-and-re-add.
+  let installed = false;
   const handle = (on: boolean): void => {
+    if (on === installed) return;
+    installed = on;
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      process.off(signal, onSignal);
       if (on) process.on(signal, onSignal);
+      else process.off(signal, onSignal);
     }
   };
-  // Removal waits one turn of the event loop, so that a signal caught just before is still handled.
+  // Removal waits 100 ms (a timer that does not keep the process alive): a signal libuv caught just
+  // before is still dispatched to the handler, and outputs written in quick succession (a checkpoint
+  // every few rows) keep one handler instead of toggling it — each removal is a moment where a signal
+  // caught but not yet dispatched would be dropped.
   watchPendingTempFiles((active) => {
     if (active) handle(true);
-    else setImmediate(() => handle(hasPendingTempFiles()));
+    else setTimeout(() => handle(hasPendingTempFiles()), 100).unref();
   });
   // `ismm predict … | head`: the reader went away; stop quietly.
   // A stderr that fails (closed, full) cannot report anything: messages are dropped, the exit code stays.
