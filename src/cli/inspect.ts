@@ -80,15 +80,11 @@ export type ModelDiagnostics = FitDiagnostics & {
 /** The diagnostics section: the estimator's recorded diagnostics plus a per-expert table from the parameters. */
 export function modelDiagnostics(model: MoeRegressor): ModelDiagnostics {
   const D = model.diagnostics();
-  const snap = model.toJSON();
-  const sc = snap.scaler;
+  const sc = model.scaling();
   const P = model.parameters();
   const K = model.nExperts;
   const d = model.nFeatures ?? 0;
-  const q = model.nTargets ?? 0;
-  const xMean = sc?.xMean ?? new Array<number>(d).fill(0);
-  const xScale = sc?.xScale ?? new Array<number>(d).fill(1);
-  const yScale = sc?.yScale ?? new Array<number>(q).fill(1);
+  const { xMean, xScale, yScale } = sc;
   // Gate logits at the scaler's centre (the median input), then softmax.
   const eta = new Array<number>(K).fill(0);
   for (let k = 0; k < K - 1; k++) {

@@ -4,6 +4,7 @@
  * dimensions are checked lazily (the closures take d, q or |θ|), once the dimensions are known.
  */
 import { ModelFormatError } from "../core/errors.js";
+import type { JsonDouble } from "../core/json-doubles.js";
 import { fromNumbers, type LearnerSnapshot } from "../learners/types.js";
 import type { Scaler } from "../model/scaling.js";
 import type { FitDiagnostics, InitSummary } from "./diagnostics.js";
@@ -20,9 +21,9 @@ export interface ModelSnapshot {
   readonly options: Record<string, unknown>;
   readonly meta: Record<string, unknown>;
   readonly dims: { K: number; d: number; q: number } | null;
-  readonly scaler: { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] } | null;
-  readonly buffer: { n: number; X: number[]; Y: number[]; rows?: number[] } | null;
-  readonly startTheta: number[] | null;
+  readonly scaler: { xMean: JsonDouble[]; xScale: JsonDouble[]; yMean: JsonDouble[]; yScale: JsonDouble[] } | null;
+  readonly buffer: { n: number; X: JsonDouble[]; Y: JsonDouble[]; rows?: JsonDouble[] } | null;
+  readonly startTheta: JsonDouble[] | null;
   readonly learner: LearnerSnapshot | null;
   readonly rng: { learner: number[]; order: number[] };
   readonly nSeen: number;

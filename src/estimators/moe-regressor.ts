@@ -354,6 +354,15 @@ export class MoeRegressor {
     return s / n + st.nllOffset;
   }
 
+  /**
+   * The fixed scaling of inputs and targets (x̃ = (x − xMean)/xScale, ỹ = (y − yMean)/yScale: the
+   * initialization buffer's median and IQR/1.349), in which the variance floor and prior live.
+   */
+  scaling(): { xMean: number[]; xScale: number[]; yMean: number[]; yScale: number[] } {
+    const { sc } = this.requireFitted("scaling");
+    return { xMean: Array.from(sc.xMean), xScale: Array.from(sc.xScale), yMean: Array.from(sc.yMean), yScale: Array.from(sc.yScale) };
+  }
+
   /** The fitted parameters in original units (gate and expert rows with the intercept first). */
   parameters(): MoeParameters {
     const { L, sc, theta } = this.requireFitted("parameters");

@@ -26,7 +26,7 @@ export function toSnapshot(st: RegressorState, diagnostics: FitDiagnostics | nul
     dims: L ? { K: L.K, d: L.d, q: L.q } : null,
     scaler: sc ? { xMean: toNumbers(sc.xMean), xScale: toNumbers(sc.xScale), yMean: toNumbers(sc.yMean), yScale: toNumbers(sc.yScale) } : null,
     buffer: b && L
-      ? { n: b.n, X: Array.from(b.X.subarray(0, b.n * L.d)), Y: Array.from(b.Y.subarray(0, b.n * L.q)), rows: Array.from(b.rows.subarray(0, b.n)) }
+      ? { n: b.n, X: toNumbers(b.X.subarray(0, b.n * L.d)), Y: toNumbers(b.Y.subarray(0, b.n * L.q)), rows: toNumbers(b.rows.subarray(0, b.n)) }
       : null,
     startTheta: st.userTheta ? toNumbers(st.userTheta) : null,
     learner: st.learner ? st.learner.toJSON() : null,

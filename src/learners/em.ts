@@ -62,7 +62,7 @@ class EmLearner implements Learner {
     const { p, q } = this.L;
     return {
       method: "em", n: this.n, theta: toNumbers(this.theta),
-      X: Array.from(this.X.subarray(0, this.n * p)), Y: Array.from(this.Y.subarray(0, this.n * q)),
+      X: toNumbers(this.X.subarray(0, this.n * p)), Y: toNumbers(this.Y.subarray(0, this.n * q)),
     };
   }
   /** @internal restore rows */

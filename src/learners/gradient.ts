@@ -34,6 +34,7 @@
  *
  * Memory O(size of θ) (+ B·p for Sophia); `learn` allocates nothing.
  */
+import type { JsonDouble } from "../core/json-doubles.js";
 import { NumericalError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
@@ -75,15 +76,15 @@ export interface GradientLearnerSnapshot extends LearnerSnapshot {
   readonly method: OptimizerName;
   /** Rows seen, the initialization buffer included. */
   readonly nSeen: number;
-  readonly theta: number[];
+  readonly theta: JsonDouble[];
   /** `stateToJSON` of the optimizer state (exact doubles, −0 and non-finite spelled out). */
   readonly optimizer: unknown;
   /** Rows accumulated in the unfinished batch (0 ≤ c < B). */
   readonly batchCount: number;
   /** Σ of the row gradients of the unfinished batch (length = size of θ). */
-  readonly batchGrad: number[];
+  readonly batchGrad: JsonDouble[];
   /** Sophia only: the c design rows of the unfinished batch (c·p numbers); [] otherwise. */
-  readonly batchRows: number[];
+  readonly batchRows: JsonDouble[];
 }
 
 /** Throws the divergence error if a[0..n) holds a non-finite value. Allocates only when throwing. */
@@ -204,7 +205,7 @@ class GradientLearner implements Learner {
       optimizer: stateToJSON(this.state),
       batchCount: this.batchCount,
       batchGrad: toNumbers(this.batchGrad),
-      batchRows: this.sophiaOpt ? Array.from(this.batchRows.subarray(0, this.batchCount * this.L.p)) : [],
+      batchRows: this.sophiaOpt ? toNumbers(this.batchRows.subarray(0, this.batchCount * this.L.p)) : [],
     };
   }
 }

@@ -7,6 +7,7 @@
  * scaled targets ỹ of length q (the estimator does the scaling). It owns its state; `learn`
  * allocates nothing for the streaming methods.
  */
+import { decodeDouble, encodeDoubles, type JsonDouble } from "../core/json-doubles.js";
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
 
@@ -81,21 +82,25 @@ export interface LearnerFactory {
   restore(ctx: LearnerContext, snapshot: LearnerSnapshot): Learner;
 }
 
-/** Float64Array → plain number array (JSON numbers round-trip doubles exactly). */
-export function toNumbers(a: Float64Array): number[] {
-  return Array.from(a);
+/** A buffer in the saved files' one double encoding (core/json-doubles.ts: −0 kept, exact round trip). */
+export function toNumbers(a: ArrayLike<number>): JsonDouble[] {
+  return encodeDoubles(a);
 }
 
-/** Plain array → Float64Array, checking length and finiteness (for snapshots from disk). */
-export function fromNumbers(v: unknown, length: number, what: string): Float64Array {
+/**
+ * Saved doubles → Float64Array, checking the length and that every value is finite (for snapshots
+ * from disk); `into` receives the values instead of a new array when given.
+ */
+export function fromNumbers(v: unknown, length: number, what: string, into?: Float64Array | Uint8Array): Float64Array {
   if (!Array.isArray(v) || v.length !== length) {
     throw new RangeError(`${what} must be an array of ${length} numbers`);
   }
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
-    const x = v[i];
-    if (typeof x !== "number" || !Number.isFinite(x)) throw new RangeError(`${what}[${i}] must be a finite number`);
+    const x = decodeDouble(v[i]);
+    if (x === undefined || !Number.isFinite(x)) throw new RangeError(`${what}[${i}] must be a finite number`);
     out[i] = x;
   }
+  if (into !== undefined) into.set(out);
   return out;
 }

@@ -30,6 +30,7 @@ import {
   type IntSpec,
 } from "../core/constraints.js";
 import { InputError, ModelFormatError } from "../core/errors.js";
+import { decodeDouble, encodeDoubles, type JsonDouble } from "../core/json-doubles.js";
 
 /** Names of the optimizers in this package. */
 export type OptimizerName = "sgd" | "rmsprop" | "adam" | "sophia";
@@ -137,12 +138,7 @@ export function defaultsOf(table: OptimizerOptionTable): Readonly<Record<string,
 // State <-> JSON
 // ---------------------------------------------------------------------------------------------
 
-/**
- * A double as JSON. Finite numbers other than −0 are JSON numbers, which round-trip exactly
- * (ECMAScript `Number#toString` prints the shortest string that parses back to the same double).
- * JSON has no NaN, ±Infinity or −0, so those four are spelled as strings.
- */
-export type JsonDouble = number | "NaN" | "Infinity" | "-Infinity" | "-0";
+export type { JsonDouble } from "../core/json-doubles.js";
 
 /** JSON form of a `Float64Array` state buffer. */
 export interface Float64ArrayJSON {
@@ -158,21 +154,10 @@ export interface OptimizerStateJSON {
   readonly fields: Record<string, Float64ArrayJSON | number | string | boolean>;
 }
 
-function encodeDouble(x: number): JsonDouble {
-  if (Number.isNaN(x)) return "NaN";
-  if (x === Infinity) return "Infinity";
-  if (x === -Infinity) return "-Infinity";
-  if (Object.is(x, -0)) return "-0";
+function decodeOrThrow(v: unknown, where: string): number {
+  const x = decodeDouble(v);
+  if (x === undefined) throw new ModelFormatError(`stateFromJSON found ${reprValue(v)} at ${where}, expected a number`);
   return x;
-}
-
-function decodeDouble(v: unknown, where: string): number {
-  if (typeof v === "number" && Number.isFinite(v)) return v;
-  if (v === "NaN") return NaN;
-  if (v === "Infinity") return Infinity;
-  if (v === "-Infinity") return -Infinity;
-  if (v === "-0") return -0;
-  throw new ModelFormatError(`stateFromJSON found ${reprValue(v)} at ${where}, expected a number`);
 }
 
 /**
@@ -189,7 +174,7 @@ export function stateToJSON(state: OptimizerState): OptimizerStateJSON {
     if (key === "t") continue;
     const v = state[key];
     if (v instanceof Float64Array) {
-      fields[key] = { float64: Array.from(v, encodeDouble) };
+      fields[key] = { float64: encodeDoubles(v) };
     } else if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" || typeof v === "boolean") {
       fields[key] = v;
     } else {
@@ -229,7 +214,7 @@ export function stateFromJSON<S extends OptimizerState = OptimizerState>(obj: un
     if (v !== null && typeof v === "object" && Array.isArray((v as { float64?: unknown }).float64)) {
       const data = (v as { float64: unknown[] }).float64;
       const buf = new Float64Array(data.length);
-      for (let i = 0; i < data.length; i++) buf[i] = decodeDouble(data[i], `fields.${key}[${i}]`);
+      for (let i = 0; i < data.length; i++) buf[i] = decodeOrThrow(data[i], `fields.${key}[${i}]`);
       state[key] = buf;
     } else if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "string" || typeof v === "boolean") {
       state[key] = v;

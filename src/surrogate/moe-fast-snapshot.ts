@@ -6,24 +6,20 @@
  */
 import { cholWithRidge } from "../core/dense.js";
 import { smFlush, spdInverseFromChol } from "../core/sherman-morrison.js";
+import { fromNumbers, toNumbers } from "../learners/types.js";
 import type { FastPlan, MoeFastSnapshot, MoeFastWorkspace } from "./moe-fast-types.js";
 
 export function exportFastState(fp: FastPlan, ws: MoeFastWorkspace): MoeFastSnapshot {
   const F = ws.fast;
   return {
-    M: Array.from(F.M), g: Array.from(F.g), alpha: Array.from(F.alpha), kappa: Array.from(F.kappa),
-    beta: Array.from(F.beta), W: Array.from(F.W), valid: Array.from(F.valid), age: Array.from(F.age),
+    M: toNumbers(F.M), g: toNumbers(F.g), alpha: toNumbers(F.alpha), kappa: toNumbers(F.kappa),
+    beta: toNumbers(F.beta), W: toNumbers(F.W), valid: toNumbers(F.valid), age: toNumbers(F.age),
     refactors: F.refactors, guardTrips: F.guardTrips,
   };
 }
 
 function numbers(v: unknown, n: number, what: string, target: Float64Array | Uint8Array): void {
-  if (!Array.isArray(v) || v.length !== n) throw new RangeError(`fast ISMM state: ${what} must be an array of ${n} numbers`);
-  for (let i = 0; i < n; i++) {
-    const e = v[i];
-    if (typeof e !== "number" || !Number.isFinite(e)) throw new RangeError(`fast ISMM state: ${what}[${i}] must be a finite number`);
-    target[i] = e;
-  }
+  fromNumbers(v, n, `fast ISMM state: ${what}`, target);
 }
 
 export function importFastState(fp: FastPlan, ws: MoeFastWorkspace, snap: unknown, s: Float64Array): void {

@@ -4,6 +4,7 @@
  * the fast path reads.
  */
 import type { HeapKernels } from "../core/heap-kernels.js";
+import type { JsonDouble } from "../core/json-doubles.js";
 import { PASS_SLOTS, packedSize } from "../core/sherman-morrison.js";
 import type { MoeLayout } from "../model/dims.js";
 import type { MoeSurrogate, MoeSurrogateOptions, MoeWorkspace } from "./moe.js";
@@ -76,14 +77,14 @@ export interface MoeFastWorkspace extends MoeWorkspace {
 
 /** Plain-JSON snapshot of `MoeFastState` (numbers round-trip doubles exactly). */
 export interface MoeFastSnapshot {
-  readonly M: number[];
-  readonly g: number[];
-  readonly alpha: number[];
-  readonly kappa: number[];
-  readonly beta: number[];
-  readonly W: number[];
-  readonly valid: number[];
-  readonly age: number[];
+  readonly M: JsonDouble[];
+  readonly g: JsonDouble[];
+  readonly alpha: JsonDouble[];
+  readonly kappa: JsonDouble[];
+  readonly beta: JsonDouble[];
+  readonly W: JsonDouble[];
+  readonly valid: JsonDouble[];
+  readonly age: JsonDouble[];
   readonly refactors: number;
   readonly guardTrips: number;
 }
