@@ -4,7 +4,8 @@
  * exact surrogate's code — when it is invalid, has absorbed `refactorEvery` rank-one updates, or
  * tripped the guard. Validity first: when G2 is not positive definite nothing is written.
  */
-import { cholSolve, cholUpper, cholWithRidge, quadFormUpper } from "../core/dense.js";
+import { cholSolve, cholUpper, cholWithRidge } from "../core/dense.js";
+import { expertFromFactor } from "./moe.js";
 import { spdInverseFromChol } from "../core/sherman-morrison.js";
 import type { FastPlan, MoeFastState, MoeFastWorkspace } from "./moe-fast-types.js";
 
@@ -34,27 +35,17 @@ export function inverseInto(fp: FastPlan, ws: MoeFastWorkspace, F: MoeFastState,
  */
 export function refactorExpert(fp: FastPlan, F: MoeFastState, k: number, s: Float64Array, theta: Float64Array, ws: MoeFastWorkspace): boolean {
   const { L, S, K, q, p, varianceFloor, priorRows, priorVariance } = fp;
-  const { R, rhs } = ws;
-  const s0 = s[S.s0 + k];
   const so = S.Sxx + k * p * p;
   F.refactors++;
   F.valid[k] = 0;
-  const ridge = cholWithRidge(p, s, so, R, 0);
+  const ridge = cholWithRidge(p, s, so, ws.R, 0);
   if (ridge !== 0) ws.ridged[0]++;
   if (ridge < 0 || (K === 1 && ridge !== 0)) return false;
+  const nu = priorRows * ws.rowWeight[0];
+  expertFromFactor(L, S, k, s, theta, ws, ridge, nu, nu * priorVariance, varianceFloor);
   for (let j = 0; j < q; j++) {
-    const kj = k * q + j;
-    const xy = S.sxy + kj * p;
-    for (let i = 0; i < p; i++) rhs[i] = s[xy + i];
-    cholSolve(p, R, 0, rhs, 0);
-    const bo = L.beta + kj * p;
-    for (let i = 0; i < p; i++) theta[bo + i] = rhs[i];
-    for (let i = 0; i < p; i++) F.beta[kj * p + i] = rhs[i];
-    let bxy = 0; // dot(p, rhs, 0, s, xy), inlined: a returned double would be boxed
-    for (let i = 0; i < p; i++) bxy += rhs[i] * s[xy + i];
-    const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-    const nu = priorRows * ws.rowWeight[0];
-    theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nu * priorVariance) / (s0 + nu), varianceFloor));
+    const o = (k * q + j) * p;
+    for (let i = 0; i < p; i++) F.beta[o + i] = theta[L.beta + o + i];
   }
   if (ridge === 0) {
     inverseInto(fp, ws, F, k);

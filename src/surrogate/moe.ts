@@ -79,6 +79,34 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
 }
 
+/**
+ * Expert k's M-step given the Cholesky factor of its Gram matrix Sxx_k (+ `ridge`·I) in ws.R: for
+ * every target j, β_kj = Sxx_k⁻¹ sxy_kj into θ (and left in ws.rhs for the last j) and the MAP
+ * variance σ²_kj = max((rss + νσ0²)/(s0_k + ν), σ²_min), rss = syy − βᵀsxy (with a ridge, the full
+ * residual). Shared by the exact M-step and the fast path's refactorization, so both give the same θ.
+ */
+export function expertFromFactor(
+  L: MoeLayout, S: MoeStatLayout, k: number, s: Float64Array, theta: Float64Array, ws: MoeWorkspace,
+  ridge: number, nu: number, nuSigma0: number, varianceFloor: number,
+): void {
+  const { q, p } = L;
+  const { R, rhs } = ws;
+  const s0 = s[S.s0 + k];
+  const so = S.Sxx + k * p * p;
+  for (let j = 0; j < q; j++) {
+    const kj = k * q + j;
+    const xy = S.sxy + kj * p;
+    for (let i = 0; i < p; i++) rhs[i] = s[xy + i];
+    cholSolve(p, R, 0, rhs, 0);
+    const bo = L.beta + kj * p;
+    for (let i = 0; i < p; i++) theta[bo + i] = rhs[i];
+    const bxy = dot(p, rhs, 0, s, xy);
+    // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
+    const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
+    theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
+  }
+}
+
 export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): MoeSurrogate {
   const varianceFloor = options.varianceFloor ?? 1e-6;
   const deadTol = options.deadTol ?? 1e-8;
@@ -139,7 +167,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
    * Gram matrix could not be factorized even with a ridge (that expert keeps its parameters).
    */
   function mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
-    const { R, rhs } = ws;
+    const { R } = ws;
     const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
     let ok = true;
@@ -153,18 +181,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         ok = false;
         continue;
       }
-      for (let j = 0; j < q; j++) {
-        const kj = k * q + j;
-        const xy = S.sxy + kj * p;
-        for (let i = 0; i < p; i++) rhs[i] = s[xy + i];
-        cholSolve(p, R, 0, rhs, 0);
-        const bo = L.beta + kj * p;
-        for (let i = 0; i < p; i++) theta[bo + i] = rhs[i];
-        const bxy = dot(p, rhs, 0, s, xy);
-        // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
-        const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-        theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
-      }
+      expertFromFactor(L, S, k, s, theta, ws, ridge, nu, nuSigma0, varianceFloor);
     }
     return ok;
   }
