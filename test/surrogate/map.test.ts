@@ -145,3 +145,36 @@ test("batch MM on data that never span the inputs stops unconverged, naming the 
   assert.equal(r.failedStep, 0);
   assert.deepEqual(Array.from(theta), new Array(L.size).fill(0));
 });
+
+test("the Sherman–Morrison guard engages and is counted: with maxGain tiny every update trips it, θ still equals the exact path", () => {
+  const L = moeLayout({ K: 2, d: 2, q: 1 });
+  const exact = moeSurrogate(L, { variancePrior: 0.05 });
+  const fast = moeFastSurrogate(L, { variancePrior: 0.05, maxGain: 1e-12 });
+  const we = exact.createWorkspace();
+  const wf = fast.createWorkspace();
+  const rng = createRng(9);
+  const se = new Float64Array(exact.statSize);
+  const sf = new Float64Array(fast.statSize);
+  const te = new Float64Array(L.size);
+  const tf = new Float64Array(L.size);
+  const x = new Float64Array(L.p);
+  const y = new Float64Array(1);
+  x[0] = 1;
+  for (let n = 1; n <= 400; n++) {
+    x[1] = rng.normal();
+    x[2] = rng.normal();
+    y[0] = (x[1] > 0 ? 1 : -1) * x[2] + 0.2 * rng.normal();
+    const g = n <= 20 ? 1 / n : 0.5 * n ** -0.6;
+    exact.accumulate(se, 1 - g, g, te, x, 0, y, 0, we);
+    fast.accumulate(sf, 1 - g, g, tf, x, 0, y, 0, wf);
+    if (n >= 20) {
+      exact.mstep(se, te, we);
+      fast.mstep(sf, tf, wf);
+    }
+  }
+  // Every maintained factor trips on every row after its first refactorization (gain > 1e-12).
+  assert.ok(wf.fast.guardTrips > 300, `guard trips ${wf.fast.guardTrips}`);
+  assert.ok(wf.fast.refactors > 300, `refactorizations ${wf.fast.refactors}`);
+  // A tripped factor is refactorized exactly, so θ is the exact path's (to rounding, 1e-12).
+  assertAllClose(tf, te, 1e-12, 1e-12, "θ with the guard tripping");
+});
