@@ -41,7 +41,7 @@ export interface InitSummary {
 
 /** Counters the estimator keeps (saved with the model). */
 export interface RowCounters {
-  /** Rows more than `outlierThreshold` robust scales from the median: seen, not learned. */
+  /** Rows more than `outlierThreshold` robust scales from the median: seen, not learned (every pass counts). */
   outliers: number;
   /** 1-based ordinals (among the rows seen) of the first outliers. */
   outlierRows: number[];
@@ -155,7 +155,7 @@ export function diagnosticWarnings(D: FitDiagnostics, K: number): string[] {
   if (D.outliers > 0) {
     const which = D.outlierRows.length > 0 ? ` (row${D.outlierRows.length === 1 ? "" : "s"} ${D.outlierRows.join(", ")}${D.outliers > D.outlierRows.length ? ", …" : ""})` : "";
     out.push(
-      `${D.outliers} row${D.outliers === 1 ? " was" : "s were"} more than the outlier threshold of robust scales from the median and not learned${which}: check the data, transform the column (e.g. log), or raise --outlier-threshold`,
+      `${D.outliers} row${D.outliers === 1 ? " was" : "s were"} more than the outlier threshold of robust scales from the median and not learned${which}${D.init?.wholeData ? " (counted on every pass)" : ""}: check the data, transform the column (e.g. log), or raise --outlier-threshold`,
     );
   }
   if (D.rejected > 0) out.push(`${D.rejected} row${D.rejected === 1 ? " was" : "s were"} rejected (non-finite or beyond ±1e150) and not learned`);
