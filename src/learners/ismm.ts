@@ -31,7 +31,8 @@ export const ISMM_SOLVERS: readonly IsmmSolver[] = ["fast", "exact"];
 
 /** The ISMM options the estimator resolves (see estimators/options.ts for defaults). */
 export interface IsmmLearnerOptions {
-  readonly stepScale: number;
+  /** γ0; null = `autoStepScale` from the rows of the initial statistic. */
+  readonly stepScale: number | null;
   readonly stepExponent: number;
   readonly burnIn: number;
   /** Polyak averaging of θ over rows n > averageFrom; null disables it. */
@@ -94,7 +95,7 @@ class IsmmLearner implements Learner {
     return {
       method: "ismm", n: st.n, nAvg: st.nAvg, skippedMsteps: st.skippedMsteps,
       theta: toNumbers(st.theta), thetaAvg: toNumbers(st.thetaAvg), s: toNumbers(st.s),
-      solver: e.solver, rowWeight: e.ws.rowWeight[0], ridgedSolves: e.ws.ridged[0],
+      solver: e.solver, rowWeight: e.ws.rowWeight[0], ridgedSolves: e.ws.ridged[0], gamma0: this.cfg.schedule.gamma0,
       ...(e.solver === "fast" ? { fast: e.sur.exportFastState(e.ws) } : {}),
     };
   }
@@ -108,10 +109,22 @@ function resolveSolver(v: unknown): IsmmSolver {
   return solver;
 }
 
+/**
+ * The automatic γ0: 1, lowered so that the statistic's window at the start of learning, about
+ * 1/γ = n0^α/γ0 rows, holds at least one row per coefficient of every expert (K·p). A shorter window
+ * lets the experts' statistics be re-estimated from fewer rows than they have coefficients, and
+ * experts die (measured at d = 100, K = 3: with γ0 = 1 two of three experts lost their weight within
+ * 2,000 rows from a start near the truth). n0 counts the rows the initial statistic stands for.
+ */
+export function autoStepScale(L: MoeLayout, n0: number, alpha: number): number {
+  return Math.min(1, Math.pow(Math.max(n0, 1), alpha) / (L.K * L.p));
+}
+
 function resolve(ctx: LearnerContext): { L: MoeLayout; cfg: IsmmConfig; solver: IsmmSolver; o: IsmmLearnerOptions } {
   const o = ctx.options as unknown as IsmmLearnerOptions;
   const cfg: IsmmConfig = {
-    schedule: { gamma0: o.stepScale, alpha: o.stepExponent },
+    // γ0 is fixed in `build` once the initial statistic's row count is known (or read from a snapshot).
+    schedule: { gamma0: o.stepScale ?? NaN, alpha: o.stepExponent },
     burnIn: o.burnIn,
     averageFrom: o.averageFrom,
   };
@@ -129,13 +142,21 @@ function resolve(ctx: LearnerContext): { L: MoeLayout; cfg: IsmmConfig; solver: 
  */
 function build(
   ctx: LearnerContext, theta0: Float64Array, fill: (sur: MoeSurrogate | MoeFastSurrogate, s: Float64Array, ws: MoeWorkspace | MoeFastWorkspace) => number,
+  savedGamma0?: number,
 ): { engine: Engine; cfg: IsmmConfig; state: IsmmState } {
-  const { L, cfg, solver, o } = resolve(ctx);
+  const r = resolve(ctx);
+  const { L, solver, o } = r;
+  let cfg = r.cfg;
+  const withGamma0 = (n0: number): void => {
+    const gamma0 = savedGamma0 ?? o.stepScale ?? autoStepScale(L, Math.max(n0, o.burnIn), o.stepExponent);
+    cfg = { ...cfg, schedule: { gamma0, alpha: o.stepExponent } };
+  };
   if (solver === "exact") {
     const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance });
     const ws = sur.createWorkspace();
     const s = new Float64Array(sur.statSize);
     const n0 = fill(sur, s, ws);
+    withGamma0(n0);
     const base = ismmInit(sur, theta0, s, n0);
     return { engine: { solver, sur, ws }, cfg, state: base };
   }
@@ -145,6 +166,7 @@ function build(
   const ws = sur.createWorkspace(true);
   const s = ws.statistic as Float64Array;
   const n0 = fill(sur, s, ws);
+  withGamma0(n0);
   const base = ismmInit(sur, theta0, s, n0); // validates lengths; copies s
   // Same record, but with the heap-resident statistic (identical values).
   const state: IsmmState = { n: base.n, s, theta: base.theta, thetaAvg: base.thetaAvg, nAvg: base.nAvg, skippedMsteps: base.skippedMsteps };
@@ -173,6 +195,10 @@ export const ismmLearner: LearnerFactory = {
     if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("ismm snapshot: n must be a non-negative integer");
     if (typeof nAvg !== "number" || !Number.isInteger(nAvg) || nAvg < 0) throw new RangeError("ismm snapshot: nAvg must be a non-negative integer");
     if (snap.solver !== undefined && snap.solver !== "fast" && snap.solver !== "exact") throw new RangeError("ismm snapshot: solver must be 'fast' or 'exact'");
+    // γ0 as resolved when the learner was created; snapshots from before the automatic γ0 had 0.25.
+    const g = snap.gamma0;
+    if (g !== undefined && !(typeof g === "number" && g > 0 && Number.isFinite(g))) throw new RangeError("ismm snapshot: gamma0 must be a positive number");
+    const savedGamma0 = typeof g === "number" ? g : ((ctx.options as unknown as IsmmLearnerOptions).stepScale ?? 0.25);
     let statSize = 0;
     let paramSize = 0;
     const { engine, cfg, state } = build(ctx, new Float64Array(ctx.layout.size), (sur, s) => {
@@ -180,7 +206,7 @@ export const ismmLearner: LearnerFactory = {
       paramSize = sur.paramSize;
       s.set(fromNumbers(snap.s, sur.statSize, "ismm snapshot s"));
       return n;
-    });
+    }, savedGamma0);
     state.n = n;
     state.nAvg = nAvg;
     state.skippedMsteps = typeof skipped === "number" ? skipped : 0;

@@ -80,7 +80,7 @@ describe("ismm bad input", { concurrency: 8 }, () => {
       assertOneLineError(await fit(goodCsv, "--experts", "0"), 2, "--experts must be an int in the range [1, inf). Got 0 instead");
     });
     it("a non-numeric option value", async () => {
-      assertOneLineError(await fit(goodCsv, "--step-scale", "fast"), 2, '--step-scale must be a float in the range (0, inf). Got "fast" instead');
+      assertOneLineError(await fit(goodCsv, "--step-scale", "fast"), 2, '--step-scale must be a float in the range (0, inf) or null. Got "fast" instead');
     });
     it("an unknown method", async () => {
       assertOneLineError(await fit(goodCsv, "--method", "newton"), 2, "--method must be one of 'ismm'");
