@@ -17,10 +17,9 @@
  * skipped. Memory: one decoded chunk plus one partial line; a line longer than 64 MiB is an error.
  */
 import { DataError, InputError, OptionError, type DataLocation } from "../core/errors.js";
-import {
-  CsvRowParser, DEST_SKIP, ROW_INVALID, ROW_NEED_MORE, ROW_OK, splitCsvRecord, targetDest, type RowStatus,
-} from "../stream/csv.js";
+import { CsvRowParser, ROW_INVALID, ROW_NEED_MORE, ROW_OK, splitCsvRecord, type RowStatus } from "../stream/csv.js";
 import { oneLine } from "../stream/parse-number.js";
+import { resolveColumns } from "../stream/table-columns.js";
 
 /** The part of a web `ReadableStreamDefaultReader` used here. */
 interface ChunkReader {
@@ -258,17 +257,10 @@ export async function openCsvStream(options: CsvStreamOptions): Promise<CsvStrea
     const { header, line } = await readHeader(lines, label, delimiter.charCodeAt(0));
     const at: DataLocation = { file: label, line };
     const targets = targetsOpt ?? [header[header.length - 1]];
-    const features = featuresOpt ?? header.filter((h) => !targets.includes(h));
-    const index = new Map(header.map((h, j) => [h, j] as const));
-    const dest = new Int32Array(header.length).fill(DEST_SKIP);
-    const place = (name: string, role: string, code: number): void => {
-      const j = index.get(name);
-      if (j === undefined) throw new DataError(`unknown ${role} column '${oneLine(name)}'; the columns are ${header.map((h) => `'${oneLine(h)}'`).join(", ")}`, at);
-      if (dest[j] !== DEST_SKIP) throw new OptionError(`Column '${oneLine(name)}' is both a target and a feature of openCsvStream`);
-      dest[j] = code;
-    };
-    targets.forEach((name, t) => place(name, "target", targetDest(t)));
-    features.forEach((name, k) => place(name, "feature", k));
+    const both = featuresOpt?.find((f) => targets.includes(f));
+    if (both !== undefined) throw new OptionError(`Column '${oneLine(both)}' is both a target and a feature of openCsvStream`);
+    // The table reader's own column mapping (src/stream/table-columns.ts): same messages as openTable.
+    const { featureNames: features, dest } = resolveColumns(header, targets, featuresOpt, at);
     if (features.length === 0) throw new DataError("no feature columns: the header has only the target column(s)", at);
     const parser = new CsvRowParser(header, dest, delimiter.charCodeAt(0));
     return new WebCsvStream(header, features, targets, lines, parser, label, options.skipInvalid === true, batchRows);

@@ -173,7 +173,10 @@ export class AtomicFile {
     addPending(tmp); // before it exists: a signal between open and registration cannot leak it
     let fh: FileHandle;
     try {
-      fh = await open(tmp, "wx");
+      // Created synchronously, on the main thread: an asynchronous open runs on libuv's thread pool
+      // and could create the file after a signal handler has already removed the pending files.
+      closeSync(openSync(tmp, "wx"));
+      fh = await open(tmp, "r+");
     } catch (err) {
       deletePending(tmp);
       throw new CliFileError(`cannot write '${dest}': ${osErrorReason(err)}`);
