@@ -20,7 +20,7 @@ export { logGate, expertMeans, rowPosterior, rowNll, meanNll, predictMoments, cr
 export type { RowWorkspace } from "./model/moe.js";
 export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
 export type { MoeParameters } from "./model/parameters.js";
-export { fitScaler, scaledExtent, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
+export { fitScaler, identityScaler, thetaToOriginal, thetaToScaled, nllShift } from "./model/scaling.js";
 export type { Scaler } from "./model/scaling.js";
 
 export { blendStats, mergeStats } from "./surrogate/types.js";

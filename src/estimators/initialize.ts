@@ -18,7 +18,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToScaled } from "../model/scaling.js";
 import { initializeMoe } from "../mm/init.js";
 import { MIN_ROWS_PER_PARAMETER } from "./diagnostics.js";
-import { noteOutlier } from "./learn-row.js";
+import { isOutlier, noteOutlier } from "./learn-row.js";
 import { minInitRows, type RegressorState } from "./state.js";
 
 /** Restarts refined when the buffer holds the whole data set and `restarts` is null (auto). */
@@ -59,14 +59,9 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
   for (let i = 0; i < b.n; i++) {
     scaleDesign(sc, b.X, i * L.d, L.d, X, n * L.p);
     scaleTargets(sc, b.Y, i * L.q, L.q, Y, n * L.q);
-    if (o.outlierThreshold !== null) {
-      let extent = 0;
-      for (let a = 1; a < L.p; a++) extent = Math.max(extent, Math.abs(X[n * L.p + a]));
-      for (let j = 0; j < L.q; j++) extent = Math.max(extent, Math.abs(Y[n * L.q + j]));
-      if (extent > o.outlierThreshold) {
-        noteOutlier(st, b.rows[i]);
-        continue;
-      }
+    if (isOutlier(st, L, X, n * L.p, Y, n * L.q)) {
+      noteOutlier(st, b.rows[i]);
+      continue;
     }
     n++;
   }

@@ -45,36 +45,41 @@ function bufferRow(st: RegressorState, L: MoeLayout, x: ArrayLike<number>, xo: n
 }
 
 /**
- * Learns one checked row. Before initialization the row is buffered and `onFull` runs when the
- * buffer is full; afterwards it is scaled into the state's scratch (no allocation), screened for
- * outliers, scored by the predicting parameters, and learned.
+ * Learns one checked row. Before initialization the row is buffered, and the return value says
+ * whether the buffer is now full (the caller initializes); afterwards the row is scaled into the
+ * state's scratch (no allocation), screened for outliers, scored by the predicting parameters, and
+ * learned (returns false).
  */
-export function learnRow(
-  st: RegressorState, L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, onFull: () => void,
-): void {
+export function learnRow(st: RegressorState, L: MoeLayout, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number): boolean {
   st.seen++;
   const learner = st.learner;
   if (learner === null) {
     bufferRow(st, L, x, xo, y, yo);
-    if ((st.buffer as NonNullable<RegressorState["buffer"]>).n >= initRowsFor(st, L)) onFull();
-    return;
+    return (st.buffer as NonNullable<RegressorState["buffer"]>).n >= initRowsFor(st, L);
   }
   const sc = st.scaler as Scaler;
   const xs = st.xs;
   const ys = st.ys;
   scaleDesign(sc, x, xo, L.d, xs, 0);
   scaleTargets(sc, y, yo, L.q, ys, 0);
-  const limit = st.options.outlierThreshold;
-  if (limit !== null) {
-    let extent = 0;
-    for (let i = 1; i < L.p; i++) extent = Math.max(extent, Math.abs(xs[i]));
-    for (let j = 0; j < L.q; j++) extent = Math.max(extent, Math.abs(ys[j]));
-    if (extent > limit) {
-      noteOutlier(st, st.seen);
-      return;
-    }
+  if (isOutlier(st, L, xs, 0, ys, 0)) {
+    noteOutlier(st, st.seen);
+    return false;
   }
   scoreAndLearn(st, L, learner, xs, ys);
+  return false;
+}
+
+/**
+ * True when some value of a scaled row (design row at X[xo..], its intercept skipped; targets at
+ * Y[yo..]) is more than `outlierThreshold` robust scales from the median. Never, when the threshold is null.
+ */
+export function isOutlier(st: RegressorState, L: MoeLayout, X: Float64Array, xo: number, Y: Float64Array, yo: number): boolean {
+  const limit = st.options.outlierThreshold;
+  if (limit === null) return false;
+  for (let i = 1; i < L.p; i++) if (Math.abs(X[xo + i]) > limit) return true;
+  for (let j = 0; j < L.q; j++) if (Math.abs(Y[yo + j]) > limit) return true;
+  return false;
 }
 
 /** Records an outlier's ordinal (the first few) and counts it. */

@@ -181,7 +181,7 @@ export class MoeRegressor {
       if (e instanceof RowError) st.counters.rejected++;
       throw e;
     }
-    learnRow(st, L, x, xo, y, yo, () => initialize(st, false));
+    if (learnRow(st, L, x, xo, y, yo)) initialize(st, false);
   }
 
   /**

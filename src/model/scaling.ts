@@ -89,17 +89,6 @@ export function fitScaler(X: Float64Array, d: number, Y: Float64Array, q: number
   return sc;
 }
 
-/**
- * Largest |scaled value| of a raw row (x at xo, d values; y at yo, q values), in robust scales
- * from the median: the row's distance from the bulk of the initialization rows.
- */
-export function scaledExtent(sc: Scaler, x: ArrayLike<number>, xo: number, d: number, y: ArrayLike<number>, yo: number, q: number): number {
-  let m = 0;
-  for (let a = 0; a < d; a++) m = Math.max(m, Math.abs((x[xo + a] - sc.xMean[a]) / sc.xScale[a]));
-  for (let j = 0; j < q; j++) m = Math.max(m, Math.abs((y[yo + j] - sc.yMean[j]) / sc.yScale[j]));
-  return m;
-}
-
 /** Writes the scaled design row (1, x̃) of raw x (read at xo) into out[oo..oo+d+1). */
 export function scaleDesign(sc: Scaler, x: ArrayLike<number>, xo: number, d: number, out: Float64Array, oo: number): void {
   out[oo] = 1;

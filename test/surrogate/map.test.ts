@@ -6,9 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng } from "../../src/core/rng.js";
-import { moeLayout } from "../../src/model/dims.js";
+import { moeLayout, type MoeLayout } from "../../src/model/dims.js";
 import { moeSurrogate } from "../../src/surrogate/moe.js";
-import { moeFastSurrogate } from "../../src/surrogate/moe-fast.js";
+import { moeFastSurrogate, type MoeFastOptions } from "../../src/surrogate/moe-fast.js";
 import { batchMM } from "../../src/mm/batch-mm.js";
 import { specRegressionData } from "../spec-vectors.js";
 import { assertAllClose } from "../helpers.js";
@@ -83,33 +83,41 @@ test("prior strength 0 reproduces the spec §8 batch-MM regression vector exactl
   assert.ok(runs[0].history[50] < runs[0].history[0]);
 });
 
-test("the fast path applies the same prior: θ equals the exact path's to 1e-10 over 3000 rows", () => {
-  const L = moeLayout({ K: 3, d: 3, q: 1 });
-  const prior = { variancePrior: 0.5, priorVariance: 0.2 };
-  const exact = moeSurrogate(L, prior);
-  const fast = moeFastSurrogate(L, prior);
+/**
+ * Runs the exact and the fast surrogate side by side on the same stream (γ = 1/n for `burn` rows,
+ * then 0.5·n^−0.6; M-steps from row `burn`): x ~ N(0, I), y = ±x₂ slope switch by the sign of x₁.
+ */
+function exactVersusFast(L: MoeLayout, exactOpts: MoeFastOptions, fastOpts: MoeFastOptions, rows: number, burn: number, seed: number, theta0Scale: number) {
+  const exact = moeSurrogate(L, exactOpts);
+  const fast = moeFastSurrogate(L, fastOpts);
   const we = exact.createWorkspace();
   const wf = fast.createWorkspace();
-  const rng = createRng(3);
+  const rng = createRng(seed);
   const se = new Float64Array(exact.statSize);
   const sf = new Float64Array(fast.statSize);
   const te = new Float64Array(L.size);
-  for (let i = 0; i < L.size; i++) te[i] = 0.3 * rng.normal();
+  for (let i = 0; i < L.size; i++) te[i] = theta0Scale * rng.normal();
   const tf = te.slice();
   const x = new Float64Array(L.p);
   const y = new Float64Array(1);
   x[0] = 1;
-  for (let n = 1; n <= 3000; n++) {
+  for (let n = 1; n <= rows; n++) {
     for (let a = 1; a < L.p; a++) x[a] = rng.normal();
     y[0] = (x[1] > 0 ? 2 : -1) * x[2] + 0.3 * rng.normal();
-    const g = n <= 50 ? 1 / n : 0.5 * n ** -0.6;
+    const g = n <= burn ? 1 / n : 0.5 * n ** -0.6;
     exact.accumulate(se, 1 - g, g, te, x, 0, y, 0, we);
     fast.accumulate(sf, 1 - g, g, tf, x, 0, y, 0, wf);
-    if (n >= 50) {
+    if (n >= burn) {
       exact.mstep(se, te, we);
       fast.mstep(sf, tf, wf);
     }
   }
+  return { te, tf, wf };
+}
+
+test("the fast path applies the same prior: θ equals the exact path's to 1e-10 over 3000 rows", () => {
+  const prior = { variancePrior: 0.5, priorVariance: 0.2 };
+  const { te, tf } = exactVersusFast(moeLayout({ K: 3, d: 3, q: 1 }), prior, prior, 3000, 50, 3, 0.3);
   // Sherman–Morrison drift on a well-conditioned design is ~1e-13 (surrogate/moe-fast.ts §5).
   assertAllClose(tf, te, 1e-10, 1e-10, "fast θ vs exact θ");
 });
@@ -147,31 +155,8 @@ test("batch MM on data that never span the inputs stops unconverged, naming the 
 });
 
 test("the Sherman–Morrison guard engages and is counted: with maxGain tiny every update trips it, θ still equals the exact path", () => {
-  const L = moeLayout({ K: 2, d: 2, q: 1 });
-  const exact = moeSurrogate(L, { variancePrior: 0.05 });
-  const fast = moeFastSurrogate(L, { variancePrior: 0.05, maxGain: 1e-12 });
-  const we = exact.createWorkspace();
-  const wf = fast.createWorkspace();
-  const rng = createRng(9);
-  const se = new Float64Array(exact.statSize);
-  const sf = new Float64Array(fast.statSize);
-  const te = new Float64Array(L.size);
-  const tf = new Float64Array(L.size);
-  const x = new Float64Array(L.p);
-  const y = new Float64Array(1);
-  x[0] = 1;
-  for (let n = 1; n <= 400; n++) {
-    x[1] = rng.normal();
-    x[2] = rng.normal();
-    y[0] = (x[1] > 0 ? 1 : -1) * x[2] + 0.2 * rng.normal();
-    const g = n <= 20 ? 1 / n : 0.5 * n ** -0.6;
-    exact.accumulate(se, 1 - g, g, te, x, 0, y, 0, we);
-    fast.accumulate(sf, 1 - g, g, tf, x, 0, y, 0, wf);
-    if (n >= 20) {
-      exact.mstep(se, te, we);
-      fast.mstep(sf, tf, wf);
-    }
-  }
+  const prior = { variancePrior: 0.05 };
+  const { te, tf, wf } = exactVersusFast(moeLayout({ K: 2, d: 2, q: 1 }), prior, { ...prior, maxGain: 1e-12 }, 400, 20, 9, 0);
   // Every maintained factor trips on every row after its first refactorization (gain > 1e-12).
   assert.ok(wf.fast.guardTrips > 300, `guard trips ${wf.fast.guardTrips}`);
   assert.ok(wf.fast.refactors > 300, `refactorizations ${wf.fast.refactors}`);
