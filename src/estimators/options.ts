@@ -22,8 +22,9 @@ export const OPTION_TABLE = {
   // Auto γ0 (null): 1 — the spec's value, safe with the MAP variance prior and the lowest worst case on the
   // d = 10 streams of scripts/step-study.ts (0.0090 against 0.0147 for 0.25) — lowered so that the
   // statistic's window at the start, n0^α/γ0 rows, holds K·p rows (learners/ismm.ts autoStepScale):
-  // at d = 100, K = 3 it gives ≈ 0.27, close to the 0.25 of bench/schedule-study.ts.
-  stepScale: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "ISMM γ0 in γ_n = min(1, γ0·n^(−α)); null = min(1, n0^α/(K·p)): 1 unless the model is wide" },
+  // at d = 100, K = 3 it gives ≈ 0.27, close to the 0.25 of bench/schedule-study.ts; after a converged batch fit of a
+  // small file it is at most 0.25 (learners/ismm.ts REFINE_STEP_SCALE).
+  stepScale: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "ISMM γ0 in γ_n = min(1, γ0·n^(−α)); null = min(1, n0^α/(K·p)): 1 unless the model is wide (at most 0.25 after a whole-file batch fit)" },
   stepExponent: { kind: "float", min: 0.5, max: 1, minOpen: true, default: 0.6, doc: "ISMM α in γ_n = min(1, γ0·n^(−α)), α ∈ (0.5, 1]" },
   burnIn: { kind: "int", min: 0, default: 0, doc: "ISMM rows averaged exactly (γ = 1/n) before the first M-step" },
   averageFrom: { kind: "int", min: 0, nullable: true, default: 0, doc: "ISMM Polyak averaging of θ over rows n > averageFrom (0 = every row after initialization); null = off" },
