@@ -21,6 +21,7 @@ import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
+import { availableThreads } from "../parallel/batch-stats.js";
 import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitSummary } from "./diagnostics.js";
 import { initialize } from "./initialize.js";
 import { checkRow, learnRow, learnRowsAsBatch } from "./learn-row.js";
@@ -107,6 +108,10 @@ export class MoeRegressor {
   /** Also accumulate the prequential squared error (one extra prediction per learned row; not saved). */
   trackPrequentialError(): void {
     this.st.trackSq = true;
+  }
+  /** Threads the ISMM batch statistic runs on (`threads`, with null resolved to the machine's cores). */
+  get threadCount(): number {
+    return this.options.threads ?? availableThreads();
   }
   /** The learner's method. */
   get method(): string {
@@ -418,11 +423,14 @@ export class MoeRegressor {
     return toSnapshot(this.st, this.isInitialized ? this.diagnostics() : null);
   }
 
-  /** Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. */
-  static fromJSON(data: unknown): MoeRegressor {
+  /**
+   * Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. The thread
+   * count is not saved (it never changes the model): give `threads` to continue learning on several.
+   */
+  static fromJSON(data: unknown, runtime: { readonly threads?: number | null } = {}): MoeRegressor {
     let st: RegressorState;
     try {
-      st = fromParsed(parseModelFile(data));
+      st = fromParsed(parseModelFile(data), runtime.threads);
     } catch (e) {
       if (e instanceof ModelFormatError) throw e;
       throw new ModelFormatError(`invalid model file: ${(e as Error).message}`);

@@ -18,10 +18,12 @@ export function toSnapshot(st: RegressorState, diagnostics: FitDiagnostics | nul
   const L = st.L;
   const sc = st.scaler;
   const b = st.buffer;
+  // `threads` is how fast this process runs, not part of the model (the result does not depend on it).
+  const { threads: _threads, ...options } = st.options;
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    options: { ...st.options },
+    options,
     meta: st.meta,
     dims: L ? { K: L.K, d: L.d, q: L.q } : null,
     scaler: sc ? { xMean: toNumbers(sc.xMean), xScale: toNumbers(sc.xScale), yMean: toNumbers(sc.yMean), yScale: toNumbers(sc.yScale) } : null,
@@ -53,8 +55,9 @@ function countersFrom(v: unknown): RowCounters {
 }
 
 /** Rebuilds the state from a validated model file. Throws ModelFormatError. */
-export function fromParsed(f: ParsedModel): RegressorState {
-  const st = createState(resolveOptions(f.options as Record<string, unknown>));
+export function fromParsed(f: ParsedModel, threads?: number | null): RegressorState {
+  const opts = f.options as Record<string, unknown>;
+  const st = createState(resolveOptions(threads === undefined ? opts : { ...opts, threads }));
   st.meta = f.meta;
   st.learnerRng = rngFromState(f.rngLearner);
   st.orderRng = rngFromState(f.rngOrder);
