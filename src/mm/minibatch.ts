@@ -22,6 +22,8 @@ import { stepSize } from "./schedule.js";
 
 /** Γ = 1 − Π_{n=n0+1}^{n0+m} (1 − γ_n): the total weight per-row ISMM gives rows n0+1 … n0+m. */
 export function batchStepSize(cfg: IsmmConfig, n0: number, m: number): number {
+  const first = n0 + 1 <= cfg.burnIn ? 1 / (n0 + 1) : stepSize(cfg.schedule, n0 + 1);
+  if (m === 1) return first; // exactly per-row ISMM's γ_n (1 − (1 − γ) may differ in the last bit)
   let keep = 1;
   for (let n = n0 + 1; n <= n0 + m; n++) {
     const g = n <= cfg.burnIn ? 1 / n : stepSize(cfg.schedule, n);
