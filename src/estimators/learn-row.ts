@@ -89,9 +89,19 @@ export function noteOutlier(st: RegressorState, ordinal: number): void {
   if (c.outlierRows.length < MAX_EXAMPLES) c.outlierRows.push(ordinal);
 }
 
+/**
+ * Gives a learner that scores rows itself (mini-batch ISMM, when a batch starts) the estimator's
+ * prequential scorer. Call whenever `st.learner` is set.
+ */
+export function attachScorer(st: RegressorState, L: MoeLayout): void {
+  const learner = st.learner;
+  if (learner?.setScorer === undefined) return;
+  learner.setScorer((X, xo, Y, yo) => scoreRow(st, L, learner, X, xo, Y, yo));
+}
+
 /** Prequential score of the scaled row under the predicting parameters, then one learner step. */
 function scoreAndLearn(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array): void {
-  scoreRow(st, L, learner, xs, 0, ys, 0);
+  if (learner.setScorer === undefined) scoreRow(st, L, learner, xs, 0, ys, 0);
   learner.learn(xs, 0, ys, 0);
   st.learned++;
 }
@@ -116,6 +126,7 @@ function scoreRow(st: RegressorState, L: MoeLayout, learner: Learner, X: Float64
 export function learnRowsAsBatch(st: RegressorState, L: MoeLayout, X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number): void {
   const learner = st.learner as Learner;
   const sc = st.scaler as Scaler;
+  learner.flushPending?.(); // rows of an unfinished batch come first, as their own step
   if (st.batchX === null || st.batchX.length < m * L.p) {
     st.batchX = new Float64Array(m * L.p);
     st.batchY = new Float64Array(m * L.q);

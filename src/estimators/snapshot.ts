@@ -2,6 +2,7 @@
  * A `MoeRegressor`'s state to and from its saved form (estimators/model-file.ts): save → load →
  * continue is bit-identical to never stopping.
  */
+import { attachScorer } from "./learn-row.js";
 import { ModelFormatError } from "../core/errors.js";
 import { rngFromState } from "../core/rng.js";
 import { learnerFactory } from "../learners/registry.js";
@@ -91,6 +92,7 @@ export function fromParsed(f: ParsedModel, threads?: number | null): RegressorSt
     st.nllOffset = nllShift(st.scaler);
     if (f.learner.method !== st.options.method) throw new ModelFormatError(`model file learner method must be '${st.options.method}'`);
     st.learner = learnerFactory(st.options.method).restore(learnerContext(st, L), f.learner);
+    attachScorer(st, L);
   }
   return st;
 }

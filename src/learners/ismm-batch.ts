@@ -46,6 +46,9 @@ export function batchStep(
   return eng;
 }
 
+/** Scores a row (scaled design row at X[xo..], targets at Y[yo..]) before it is learned. */
+export type RowScorer = (X: Float64Array, xo: number, Y: Float64Array, yo: number) => void;
+
 export class IsmmBatchLearner implements Learner {
   readonly method = "ismm" as const;
   readonly storesRows = false;
@@ -55,6 +58,9 @@ export class IsmmBatchLearner implements Learner {
   private readonly Xp: Float64Array;
   private readonly Yp: Float64Array;
   private m = 0;
+  /** Rows of the batch handed to the threads and not yet folded into s (0: none). */
+  private inflight = 0;
+  private scorer: RowScorer | null = null;
 
   constructor(
     private readonly sur: MoeSurrogate,
@@ -77,25 +83,69 @@ export class IsmmBatchLearner implements Learner {
     }
   }
 
-  /** Rows folded into s plus rows waiting in the current batch. */
-  get nSeen(): number {
-    return this.state.n + this.m;
+  /**
+   * Rows are scored (prequential) when their batch starts, by the parameters its statistic is
+   * computed at — the same parameters for any thread count. Set by the estimator.
+   */
+  setScorer(scorer: RowScorer | null): void {
+    this.scorer = scorer;
   }
 
-  /** Adds the row to the current batch; a full batch is learned (one blend, one M-step). Returns NaN. */
+  /** Rows folded into s, in flight, or waiting in the current batch. */
+  get nSeen(): number {
+    return this.state.n + this.inflight + this.m;
+  }
+
+  /** Adds the row to the current batch; a full batch starts (one blend, one M-step). Returns NaN. */
   learn(x: Float64Array, xo: number, y: Float64Array, yo: number): number {
     const { p, q } = this.sur.layout;
     const m = this.m;
     for (let i = 0; i < p; i++) this.Xp[m * p + i] = x[xo + i];
     for (let j = 0; j < q; j++) this.Yp[m * q + j] = y[yo + j];
     this.m = m + 1;
-    if (this.m === this.batchSize) this.flushBatch();
+    if (this.m === this.batchSize) this.startBatch();
     return NaN;
   }
 
-  /** Learns the waiting rows, then m given rows as ONE mini-batch step. */
+  /**
+   * Pipeline: the previous batch is finished (its M-step gives θ_t), the waiting rows are scored and
+   * handed to the threads at θ_t, and the caller goes on reading rows while they work. With one
+   * thread the statistic is computed here. Either way the step is applied before anything observes
+   * the model (`sync`), so the result is the same.
+   */
+  private startBatch(): void {
+    this.sync();
+    const m = this.m;
+    if (m === 0) return;
+    const { p, q } = this.sur.layout;
+    if (this.scorer !== null) for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
+    const eng = this.engine(m);
+    eng.X.set(this.Xp.subarray(0, m * p));
+    eng.Y.set(this.Yp.subarray(0, m * q));
+    eng.theta.set(this.state.theta);
+    eng.start(m);
+    this.inflight = m;
+    this.m = 0;
+  }
+
+  /** Folds the batch in flight into s and runs its M-step. */
+  private sync(): void {
+    const m = this.inflight;
+    if (m === 0) return;
+    this.inflight = 0;
+    (this.stats as BatchStats).wait(this.sumBuf);
+    ismmBatchStep(this.sur, this.cfg, this.state, this.sumBuf, m, this.ws);
+  }
+
+  /** Learns the waiting rows now, as a (partial) batch of their own. */
+  flushPending(): void {
+    this.startBatch();
+    this.sync();
+  }
+
+  /** Learns the waiting rows, then m given rows (already scored by the caller) as ONE mini-batch step. */
   learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
-    this.flushBatch();
+    this.flushPending();
     if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), this.sumBuf, X, xo, Y, yo, m);
   }
 
@@ -104,28 +154,24 @@ export class IsmmBatchLearner implements Learner {
     return this.stats;
   }
 
-  private flushBatch(): void {
-    const m = this.m;
-    if (m === 0) return;
-    this.m = 0;
-    this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), this.sumBuf, this.Xp, 0, this.Yp, 0, m);
-  }
-
   params(): Float64Array {
+    this.sync();
     return ismmParams(this.state);
   }
 
   /** End of the data: the partial batch is learned. */
   finish(): void {
-    this.flushBatch();
+    this.flushPending();
   }
 
   close(): void {
+    this.sync();
     this.stats?.close();
     this.stats = null;
   }
 
   health(): LearnerHealth {
+    this.sync();
     const S = this.sur.stats;
     const st = this.state;
     return {
@@ -137,6 +183,7 @@ export class IsmmBatchLearner implements Learner {
   }
 
   toJSON(): LearnerSnapshot {
+    this.sync();
     const st = this.state;
     const { p, q } = this.sur.layout;
     return {

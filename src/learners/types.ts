@@ -46,6 +46,14 @@ export interface Learner {
   learnBatch?(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void;
   /** End of the data: batch methods fit here; streaming methods do nothing (mini-batch ISMM learns its partial batch). */
   finish(): void;
+  /**
+   * Learners that score rows themselves when their batch starts (mini-batch ISMM: rows are scored by
+   * the parameters their batch statistic uses, whatever the thread count) take the estimator's
+   * scorer here; the estimator then does not score rows as they arrive.
+   */
+  setScorer?(scorer: ((X: Float64Array, xo: number, Y: Float64Array, yo: number) => void) | null): void;
+  /** Learns rows waiting in an unfinished batch now (mini-batch ISMM). */
+  flushPending?(): void;
   /** Releases threads the learner started (idempotent; the learner stays usable and restarts them if needed). */
   close?(): void;
   /** Whether `learn` keeps rows in memory (batch EM): the CLI warns about memory. */

@@ -22,6 +22,13 @@ export interface BatchStats {
   readonly Y: Float64Array;
   /** Σ_{i<m} S̄(θ; z_i) into out (length = the MoE statistic's size). */
   sum(m: number, out: Float64Array): void;
+  /**
+   * Starts the sum over the first m rows of X, Y at θ; the rows and θ must not change until `wait`
+   * writes it into out. With worker threads the caller runs meanwhile; on one thread `start`
+   * computes it.
+   */
+  start(m: number): void;
+  wait(out: Float64Array): void;
   /** Releases threads (idempotent). */
   close(): void;
 }
@@ -36,6 +43,8 @@ export class SerialBatchStats implements BatchStats {
   private readonly sur: MoeSurrogate;
   private readonly ws: MoeWorkspace;
   private readonly parts: Float64Array;
+  private readonly result: Float64Array;
+  private started = false;
 
   constructor(dims: MoeDims, readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`batch capacity must be an int ≥ 1, got ${capacity}`);
@@ -47,6 +56,7 @@ export class SerialBatchStats implements BatchStats {
     this.X = new Float64Array(capacity * L.p);
     this.Y = new Float64Array(capacity * L.q);
     this.parts = new Float64Array(chunkCount(capacity) * this.sur.statSize);
+    this.result = new Float64Array(this.sur.statSize);
   }
 
   sum(m: number, out: Float64Array): void {
@@ -55,6 +65,17 @@ export class SerialBatchStats implements BatchStats {
     const nChunks = chunkCount(m);
     for (let c = 0; c < nChunks; c++) computeChunk(this.sur, this.theta, this.X, p, this.Y, q, m, c, this.parts, this.ws);
     reduceChunks(this.parts, this.sur.statSize, nChunks, out, 0, this.sur.statSize);
+  }
+
+  start(m: number): void {
+    this.sum(m, this.result);
+    this.started = true;
+  }
+
+  wait(out: Float64Array): void {
+    if (!this.started) throw new RangeError("batch wait: no batch was started");
+    this.started = false;
+    out.set(this.result);
   }
 
   close(): void {}

@@ -1,13 +1,14 @@
 /**
  * The data-parallel batch statistic of mini-batch ISMM (issue 12): Σ_{i<m} S̄(θ; z_i) over a batch
- * held in shared memory, computed by the calling thread and T − 1 worker threads
- * (`worker_threads`), synchronously: the caller blocks on `Atomics.wait` while the workers run,
- * so `learnOne` stays a plain synchronous call. The decomposition (parallel/chunks.ts) is fixed,
- * so the sum is bit-identical for every T, including T = 1, which runs without workers.
+ * held in shared memory, computed by T worker threads (`worker_threads`). `start` hands a batch to
+ * the workers and returns at once, so the calling thread can read and score the next batch
+ * meanwhile; `wait` blocks on `Atomics.wait` until the sum is ready, so `learnOne` stays a plain
+ * synchronous call. The decomposition (parallel/chunks.ts) is fixed: the sum is bit-identical for
+ * every T, and to the single-thread `SerialBatchStats`.
  *
- * Per batch: phase 1, every thread computes its chunks' partial statistics; phase 2, every thread
- * adds its range of entries over the chunks in chunk order. The M-step then runs once, on the
- * caller's thread (mm/minibatch.ts).
+ * Per job: every worker computes its chunks' partial statistics; barrier; every worker adds its
+ * range of entries over the chunks in chunk order. The M-step then runs once, on the caller's
+ * thread (mm/minibatch.ts).
  *
  * Failures never hang: a worker's exception is written to shared memory and raised here as one
  * WorkerError; a worker that stops making progress (no heartbeat for `stallMs`) is reported too.
@@ -18,19 +19,19 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { WorkerError } from "../core/errors.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
-import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
+import { moeStatLayout } from "../surrogate/moe-stats.js";
 import { registerThreadPool, type BatchStats } from "./batch-stats.js";
-import { chunkCount, computeChunk, reduceChunks, reduceRange } from "./chunks.js";
-import { BEAT, DONE, ERR, ERR_BYTES, GEN, PHASE, PHASE_CHUNKS, PHASE_REDUCE, PHASE_STOP, ROWS, type WorkerInit } from "./protocol.js";
+import { chunkCount } from "./chunks.js";
+import { ARRIVE, BEAT, DONE, ERR, ERR_BYTES, GEN, ROWS, STOP, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
-  /** Threads T ≥ 1 (the caller's + T − 1 workers). */
+  /** Worker threads T ≥ 1. */
   readonly threads: number;
   /** Rows a batch may hold. */
   readonly capacity: number;
   /** A worker with no heartbeat for this long is reported as stalled. Default 60 000 ms. */
   readonly stallMs?: number;
-  /** Tests only: worker 1 throws on this job (fault injection). */
+  /** Tests only: the first worker throws on this job (fault injection). */
   readonly faultAtJob?: number;
 }
 
@@ -51,19 +52,18 @@ export class StatPool implements BatchStats {
   readonly threads: number;
   readonly capacity: number;
   readonly layout: MoeLayout;
-  /** θ the batch is scored at: write it before `sum`. */
+  readonly statSize: number;
+  /** θ the batch is scored at: write it before `start` (not while a job runs). */
   readonly theta: Float64Array;
-  /** Batch design rows (capacity × p, intercept first) and targets (capacity × q): write rows here. */
+  /** Batch design rows (capacity × p, intercept first) and targets (capacity × q). */
   readonly X: Float64Array;
   readonly Y: Float64Array;
   private readonly ctrl: Int32Array;
-  private readonly parts: Float64Array;
   private readonly out: Float64Array;
   private readonly errBuf: SharedArrayBuffer;
-  private readonly sur: MoeSurrogate;
-  private readonly ws: MoeWorkspace;
   private readonly workers: Worker[] = [];
   private readonly stallMs: number;
+  private running = false;
   private broken: string | null = null;
 
   constructor(dims: MoeDims, options: StatPoolOptions) {
@@ -75,16 +75,15 @@ export class StatPool implements BatchStats {
     this.stallMs = options.stallMs ?? 60_000;
     const L = moeLayout(dims);
     this.layout = L;
-    this.sur = moeSurrogate(L);
-    this.ws = this.sur.createWorkspace();
+    this.statSize = moeStatLayout(L).size;
     const f64 = (n: number): SharedArrayBuffer => new SharedArrayBuffer(8 * Math.max(n, 1));
     const buffers = {
       ctrl: new SharedArrayBuffer(4 * (BEAT + threads)),
       theta: f64(L.size),
       X: f64(capacity * L.p),
       Y: f64(capacity * L.q),
-      parts: f64(chunkCount(capacity) * this.sur.statSize),
-      sum: f64(this.sur.statSize),
+      parts: f64(chunkCount(capacity) * this.statSize),
+      sum: f64(this.statSize),
       err: new SharedArrayBuffer(ERR_BYTES),
     };
     this.errBuf = buffers.err;
@@ -92,12 +91,11 @@ export class StatPool implements BatchStats {
     this.theta = new Float64Array(buffers.theta, 0, L.size);
     this.X = new Float64Array(buffers.X, 0, capacity * L.p);
     this.Y = new Float64Array(buffers.Y, 0, capacity * L.q);
-    this.parts = new Float64Array(buffers.parts);
-    this.out = new Float64Array(buffers.sum, 0, this.sur.statSize);
-    for (let id = 1; id < threads; id++) {
+    this.out = new Float64Array(buffers.sum, 0, this.statSize);
+    for (let id = 0; id < threads; id++) {
       const init: WorkerInit = {
         id, threads, dims: { K: L.K, d: L.d, q: L.q }, ...buffers,
-        ...(options.faultAtJob !== undefined && id === 1 ? { faultAtJob: options.faultAtJob } : {}),
+        ...(options.faultAtJob !== undefined && id === 0 ? { faultAtJob: options.faultAtJob } : {}),
       };
       const w = startWorker(init);
       w.unref(); // an idle pool never keeps the process alive
@@ -106,65 +104,55 @@ export class StatPool implements BatchStats {
     }
   }
 
-  /** Statistic length. */
-  get statSize(): number {
-    return this.sur.statSize;
-  }
-
-  /**
-   * Σ_{i<m} S̄(θ; z_i) over the first m rows of X, Y at this.theta, into `out` (length statSize).
-   * Throws WorkerError if a worker failed (the pool is then unusable).
-   */
-  sum(m: number, out: Float64Array): void {
+  /** Hands the first m rows of X, Y at this.theta to the workers; returns at once. */
+  start(m: number): void {
     if (this.broken !== null) throw new WorkerError(this.broken);
-    if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.sum requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
-    const { p, q } = this.layout;
-    const T = this.threads;
-    const nChunks = chunkCount(m);
-    Atomics.store(this.ctrl, ROWS, m);
-    this.phase(PHASE_CHUNKS, () => {
-      for (let c = 0; c < nChunks; c += T) computeChunk(this.sur, this.theta, this.X, p, this.Y, q, m, c, this.parts, this.ws);
-    });
-    this.phase(PHASE_REDUCE, () => {
-      const [lo, hi] = reduceRange(this.statSize, T, 0);
-      reduceChunks(this.parts, this.statSize, nChunks, this.out, lo, hi);
-    });
-    out.set(this.out);
+    if (this.running) throw new RangeError("StatPool.start: a batch is already running (call wait first)");
+    if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
+    const ctrl = this.ctrl;
+    Atomics.store(ctrl, ROWS, m);
+    Atomics.store(ctrl, ARRIVE, 0);
+    Atomics.store(ctrl, DONE, 0);
+    this.running = true;
+    Atomics.add(ctrl, GEN, 1);
+    Atomics.notify(ctrl, GEN);
   }
 
-  /** Starts a phase on the workers, does the caller's share, and waits for all of them. */
-  private phase(phase: number, own: () => void): void {
+  /** Waits for the running batch: Σ S̄ into `out`. Throws WorkerError if a worker failed or stalled. */
+  wait(out: Float64Array): void {
+    if (this.broken !== null) throw new WorkerError(this.broken);
+    if (!this.running) throw new RangeError("StatPool.wait: no batch is running");
     const ctrl = this.ctrl;
-    const nWorkers = this.threads - 1;
-    if (nWorkers > 0) {
-      Atomics.store(ctrl, DONE, 0);
-      Atomics.store(ctrl, PHASE, phase);
-      Atomics.add(ctrl, GEN, 1);
-      Atomics.notify(ctrl, GEN);
-    }
-    own();
-    if (nWorkers === 0) return;
+    const T = this.threads;
     let lastBeat = this.beats();
     let lastChange = Date.now();
     for (;;) {
       const done = Atomics.load(ctrl, DONE);
       if (Atomics.load(ctrl, ERR) !== 0) this.fail(this.errorMessage());
-      if (done >= nWorkers) return;
+      if (done >= T) break;
       Atomics.wait(ctrl, DONE, done, 1000);
       const beat = this.beats();
       const now = Date.now();
       if (beat !== lastBeat) {
         lastBeat = beat;
         lastChange = now;
-      } else if (now - lastChange > this.stallMs && Atomics.load(ctrl, DONE) < nWorkers) {
-        this.fail(`a worker thread made no progress for ${Math.round((now - lastChange) / 1000)} s (${Atomics.load(ctrl, DONE)} of ${nWorkers} finished)`);
+      } else if (now - lastChange > this.stallMs && Atomics.load(ctrl, DONE) < T) {
+        this.fail(`a worker thread made no progress for ${Math.round((now - lastChange) / 1000)} s (${Atomics.load(ctrl, DONE)} of ${T} finished)`);
       }
     }
+    this.running = false;
+    out.set(this.out);
+  }
+
+  /** `start` then `wait`. */
+  sum(m: number, out: Float64Array): void {
+    this.start(m);
+    this.wait(out);
   }
 
   private beats(): number {
     let b = 0;
-    for (let w = 1; w < this.threads; w++) b += Atomics.load(this.ctrl, BEAT + w);
+    for (let w = 0; w < this.threads; w++) b += Atomics.load(this.ctrl, BEAT + w);
     return b;
   }
 
@@ -184,10 +172,12 @@ export class StatPool implements BatchStats {
 
   /** Stops the workers (idempotent). */
   close(): void {
+    this.running = false;
     if (this.workers.length === 0) return;
-    Atomics.store(this.ctrl, PHASE, PHASE_STOP);
+    Atomics.store(this.ctrl, STOP, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
+    Atomics.notify(this.ctrl, ARRIVE);
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
   }

@@ -1,26 +1,26 @@
 /**
- * The shared-memory protocol between the batch-statistic pool (pool.ts) and its workers
- * (stat-worker.ts). One SharedArrayBuffer per array; the control word array:
+ * The shared-memory protocol between the batch-statistic pool (pool.ts) and its T workers
+ * (stat-worker.ts). One SharedArrayBuffer per array; the control words:
  *
- *   GEN    job generation: the main thread increments it (and notifies) to start a phase
- *   DONE   workers that finished the current phase (each adds 1 and notifies)
- *   ROWS   rows m of the current batch
- *   PHASE  PHASE_CHUNKS (partial statistics) or PHASE_REDUCE (add the partials), or PHASE_STOP
- *   ERR    1 once a worker failed; its message is in the shared error bytes
- *   BEAT+w worker w's heartbeat (one tick per row or reduced range): the main thread's watchdog
+ *   GEN     job generation: the main thread increments it (and notifies) to start a job
+ *   ROWS    rows m of the job's batch
+ *   STOP    1: workers exit
+ *   ARRIVE  workers done with their chunks (a barrier between the two phases of a job)
+ *   DONE    workers done with the whole job (the main thread waits for T)
+ *   ERR     1 once a worker failed; its message is in the shared error bytes
+ *   BEAT+w  worker w's heartbeat (a tick per row and per phase): the main thread's watchdog
  *
- * Thread 0 is the main thread, which takes its share too; workers are 1 … T−1.
+ * A job: every worker w computes the partial statistics of chunks c ≡ w (mod T); barrier; every
+ * worker adds its range of entries over the chunks in chunk order into the shared sum. The main
+ * thread is free meanwhile (it reads and scores the next batch), then waits for DONE = T.
  */
 export const GEN = 0;
-export const DONE = 1;
-export const ROWS = 2;
-export const PHASE = 3;
-export const ERR = 4;
+export const ROWS = 1;
+export const STOP = 2;
+export const ARRIVE = 3;
+export const DONE = 4;
+export const ERR = 5;
 export const BEAT = 8;
-
-export const PHASE_CHUNKS = 1;
-export const PHASE_REDUCE = 2;
-export const PHASE_STOP = 3;
 
 /** Bytes of the error message buffer. */
 export const ERR_BYTES = 2048;
@@ -37,6 +37,6 @@ export interface WorkerInit {
   readonly parts: SharedArrayBuffer;
   readonly sum: SharedArrayBuffer;
   readonly err: SharedArrayBuffer;
-  /** Tests only: the worker throws on this job generation (fault injection). */
+  /** Tests only: the worker throws on this job (fault injection). */
   readonly faultAtJob?: number;
 }
