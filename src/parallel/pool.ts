@@ -6,9 +6,9 @@
  * synchronous call. The decomposition (parallel/chunks.ts) is fixed: the sum is bit-identical for
  * every T, and to the single-thread `SerialBatchStats`.
  *
- * Per job: every worker computes its chunks' partial statistics; barrier; every worker adds its
- * range of entries over the chunks in chunk order. The M-step then runs once, on the caller's
- * thread (mm/minibatch.ts).
+ * Per job, threads claim chunks (partial statistics) and then blocks of entries (the chunks added
+ * in chunk order) until none is left (parallel/claim.ts); the caller helps with what is left when it
+ * reaches `wait`. The M-step then runs once, on the caller's thread (mm/minibatch.ts).
  *
  * Failures never hang: a worker's exception is written to shared memory and raised here as one
  * WorkerError; a worker that stops making progress (no heartbeat for `stallMs`) is reported too.
@@ -19,10 +19,13 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { WorkerError } from "../core/errors.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
-import { moeStatLayout } from "../surrogate/moe-stats.js";
+import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
 import { registerThreadPool, type BatchStats } from "./batch-stats.js";
 import { chunkCount } from "./chunks.js";
-import { ARRIVE, BEAT, DONE, ERR, ERR_BYTES, GEN, ROWS, STOP, type WorkerInit } from "./protocol.js";
+import { workOnJob, type JobArrays } from "./claim.js";
+import {
+  BEAT, blockCount, BLOCKS_DONE, CHUNKS_DONE, ERR, ERR_BYTES, GEN, IDLE, NEXT_BLOCK, NEXT_CHUNK, ROWS, STOP, type WorkerInit,
+} from "./protocol.js";
 
 export interface StatPoolOptions {
   /** Worker threads T ≥ 1. */
@@ -60,6 +63,11 @@ export class StatPool implements BatchStats {
   readonly Y: Float64Array;
   private readonly ctrl: Int32Array;
   private readonly out: Float64Array;
+  private readonly arrays: JobArrays;
+  private readonly sur: MoeSurrogate;
+  private readonly ws: MoeWorkspace;
+  private readonly nBlocks: number;
+  private rows = 0;
   private readonly errBuf: SharedArrayBuffer;
   private readonly workers: Worker[] = [];
   private readonly stallMs: number;
@@ -75,7 +83,10 @@ export class StatPool implements BatchStats {
     this.stallMs = options.stallMs ?? 60_000;
     const L = moeLayout(dims);
     this.layout = L;
-    this.statSize = moeStatLayout(L).size;
+    this.sur = moeSurrogate(L);
+    this.ws = this.sur.createWorkspace();
+    this.statSize = this.sur.statSize;
+    this.nBlocks = blockCount(threads);
     const f64 = (n: number): SharedArrayBuffer => new SharedArrayBuffer(8 * Math.max(n, 1));
     const buffers = {
       ctrl: new SharedArrayBuffer(4 * (BEAT + threads)),
@@ -92,6 +103,8 @@ export class StatPool implements BatchStats {
     this.X = new Float64Array(buffers.X, 0, capacity * L.p);
     this.Y = new Float64Array(buffers.Y, 0, capacity * L.q);
     this.out = new Float64Array(buffers.sum, 0, this.statSize);
+    this.arrays = { ctrl: this.ctrl, theta: this.theta, X: this.X, Y: this.Y, parts: new Float64Array(buffers.parts), sum: this.out };
+    Atomics.store(this.ctrl, IDLE, threads);
     for (let id = 0; id < threads; id++) {
       const init: WorkerInit = {
         id, threads, dims: { K: L.K, d: L.d, q: L.q }, ...buffers,
@@ -110,37 +123,36 @@ export class StatPool implements BatchStats {
     if (this.running) throw new RangeError("StatPool.start: a batch is already running (call wait first)");
     if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
     const ctrl = this.ctrl;
+    // Every worker must have left the previous job before its counters are reset.
+    this.waitFor(IDLE, this.threads);
     Atomics.store(ctrl, ROWS, m);
-    Atomics.store(ctrl, ARRIVE, 0);
-    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT_CHUNK, 0);
+    Atomics.store(ctrl, CHUNKS_DONE, 0);
+    Atomics.store(ctrl, NEXT_BLOCK, 0);
+    Atomics.store(ctrl, BLOCKS_DONE, 0);
+    Atomics.store(ctrl, IDLE, 0);
+    this.rows = m;
     this.running = true;
     Atomics.add(ctrl, GEN, 1);
     Atomics.notify(ctrl, GEN);
   }
 
-  /** Waits for the running batch: Σ S̄ into `out`. Throws WorkerError if a worker failed or stalled. */
+  /**
+   * Helps with what is left of the running batch, waits for the rest, and writes Σ S̄ into `out`.
+   * Throws WorkerError if a worker failed or stalled.
+   */
   wait(out: Float64Array): void {
     if (this.broken !== null) throw new WorkerError(this.broken);
     if (!this.running) throw new RangeError("StatPool.wait: no batch is running");
-    const ctrl = this.ctrl;
-    const T = this.threads;
-    let lastBeat = this.beats();
-    let lastChange = Date.now();
-    for (;;) {
-      const done = Atomics.load(ctrl, DONE);
-      if (Atomics.load(ctrl, ERR) !== 0) this.fail(this.errorMessage());
-      if (done >= T) break;
-      Atomics.wait(ctrl, DONE, done, 1000);
-      const beat = this.beats();
-      const now = Date.now();
-      if (beat !== lastBeat) {
-        lastBeat = beat;
-        lastChange = now;
-      } else if (now - lastChange > this.stallMs && Atomics.load(ctrl, DONE) < T) {
-        this.fail(`a worker thread made no progress for ${Math.round((now - lastChange) / 1000)} s (${Atomics.load(ctrl, DONE)} of ${T} finished)`);
-      }
-    }
+    let mine: string | null = null;
+    workOnJob(this.sur, this.ws, this.layout.p, this.layout.q, this.arrays, this.rows, this.nBlocks, -1, (e) => {
+      mine ??= `main thread: ${e instanceof Error ? e.message : String(e)}`;
+      Atomics.store(this.ctrl, ERR, 1);
+    });
+    this.waitFor(BLOCKS_DONE, this.nBlocks);
     this.running = false;
+    if (mine !== null) this.fail(mine);
+    if (Atomics.load(this.ctrl, ERR) !== 0) this.fail(this.errorMessage());
     out.set(this.out);
   }
 
@@ -150,6 +162,31 @@ export class StatPool implements BatchStats {
     this.wait(out);
   }
 
+  /** Blocks until ctrl[word] ≥ target, raising a worker's error or a stall. */
+  private waitFor(word: number, target: number): void {
+    const ctrl = this.ctrl;
+    let lastBeat = this.beats();
+    let lastChange = Date.now();
+    for (;;) {
+      const v = Atomics.load(ctrl, word);
+      if (Atomics.load(ctrl, ERR) !== 0 && this.errorLength() > 0) this.fail(this.errorMessage());
+      if (v >= target) return;
+      Atomics.wait(ctrl, word, v, 1000);
+      const beat = this.beats();
+      const now = Date.now();
+      if (beat !== lastBeat) {
+        lastBeat = beat;
+        lastChange = now;
+      } else if (now - lastChange > this.stallMs && Atomics.load(ctrl, word) < target) {
+        this.fail(`a worker thread made no progress for ${Math.round((now - lastChange) / 1000)} s`);
+      }
+    }
+  }
+
+  private errorLength(): number {
+    return new DataView(this.errBuf).getInt32(0, true);
+  }
+
   private beats(): number {
     let b = 0;
     for (let w = 0; w < this.threads; w++) b += Atomics.load(this.ctrl, BEAT + w);
@@ -157,7 +194,7 @@ export class StatPool implements BatchStats {
   }
 
   private errorMessage(): string {
-    const n = new DataView(this.errBuf).getInt32(0, true);
+    const n = this.errorLength();
     // Copy out of shared memory: TextDecoder does not read SharedArrayBuffer views.
     const bytes = new Uint8Array(n);
     bytes.set(new Uint8Array(this.errBuf, 4, n));
@@ -177,7 +214,7 @@ export class StatPool implements BatchStats {
     Atomics.store(this.ctrl, STOP, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
-    Atomics.notify(this.ctrl, ARRIVE);
+    Atomics.notify(this.ctrl, CHUNKS_DONE);
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
   }

@@ -1,29 +1,39 @@
 /**
- * The shared-memory protocol between the batch-statistic pool (pool.ts) and its T workers
+ * The shared-memory protocol between the batch-statistic pool (pool.ts) and its worker threads
  * (stat-worker.ts). One SharedArrayBuffer per array; the control words:
  *
- *   GEN     job generation: the main thread increments it (and notifies) to start a job
- *   ROWS    rows m of the job's batch
- *   STOP    1: workers exit
- *   ARRIVE  workers done with their chunks (a barrier between the two phases of a job)
- *   DONE    workers done with the whole job (the main thread waits for T)
- *   ERR     1 once a worker failed; its message is in the shared error bytes
- *   BEAT+w  worker w's heartbeat (a tick per row and per phase): the main thread's watchdog
+ *   GEN          job generation: the main thread increments it (and notifies) to start a job
+ *   ROWS         rows m of the job's batch
+ *   STOP         1: workers exit
+ *   NEXT_CHUNK   the next chunk to claim (Atomics.add): work goes to whichever thread is free
+ *   CHUNKS_DONE  chunks whose partial statistic is written
+ *   NEXT_BLOCK   the next block of statistic entries to reduce (after every chunk is done)
+ *   BLOCKS_DONE  blocks reduced: the job's sum is ready when it reaches the block count
+ *   IDLE         workers that finished the job (the next job starts when all T are idle)
+ *   ERR          1 once a thread failed; the message is in the shared error bytes
+ *   BEAT+w       worker w's heartbeat (a tick per row and per block): the main thread's watchdog
  *
- * A job: every worker w computes the partial statistics of chunks c ≡ w (mod T); barrier; every
- * worker adds its range of entries over the chunks in chunk order into the shared sum. The main
- * thread is free meanwhile (it reads and scores the next batch), then waits for DONE = T.
+ * Who computes a chunk or a block never matters: a chunk is always summed in row order and a
+ * block always adds the chunks in chunk order, so the sum has the same bits for any thread count.
  */
 export const GEN = 0;
 export const ROWS = 1;
 export const STOP = 2;
-export const ARRIVE = 3;
-export const DONE = 4;
-export const ERR = 5;
-export const BEAT = 8;
+export const NEXT_CHUNK = 3;
+export const CHUNKS_DONE = 4;
+export const NEXT_BLOCK = 5;
+export const BLOCKS_DONE = 6;
+export const IDLE = 7;
+export const ERR = 8;
+export const BEAT = 12;
 
 /** Bytes of the error message buffer. */
 export const ERR_BYTES = 2048;
+
+/** Blocks the statistic's entries are reduced in (more blocks than threads: load balance). */
+export function blockCount(threads: number): number {
+  return 4 * (threads + 1);
+}
 
 /** What a worker receives at start (workerData): the shared arrays and the model's shape. */
 export interface WorkerInit {
@@ -37,6 +47,6 @@ export interface WorkerInit {
   readonly parts: SharedArrayBuffer;
   readonly sum: SharedArrayBuffer;
   readonly err: SharedArrayBuffer;
-  /** Tests only: the worker throws on this job (fault injection). */
+  /** Tests only: the worker fails at the start of this job (fault injection). */
   readonly faultAtJob?: number;
 }
