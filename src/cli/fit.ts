@@ -18,6 +18,9 @@ import { Progress } from "./progress.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
 
+/** Mini-batch rows when --threads is given without --batch-size: enough rows per batch that handing it to the threads is cheap next to computing its statistic (bench/threads.ts measures B = 64 and 256). */
+export const THREADS_BATCH_SIZE = 256;
+
 /** Rows per reader batch. Fixed: checkpoints record batch start lines, so resume needs the same. */
 export const READ_BATCH_ROWS = 1024;
 const DEFAULT_CHECKPOINT_EVERY = 10000;
@@ -150,6 +153,13 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   }
 
   const options = estimatorOptions(flags);
+  const method = options.method ?? "ismm";
+  if (flags.has("threads") && !flags.has("batch-size")) {
+    // Threads share the rows of a mini-batch: without a batch size, --threads means a useful one.
+    if (method === "ismm") options.batchSize = THREADS_BATCH_SIZE;
+  }
+  if (flags.has("threads") && method !== "ismm") ctx.warn(`--threads applies to ISMM's mini-batches; --method ${String(method)} runs on one thread`);
+  else if (flags.has("threads") && options.batchSize === 1) ctx.warn("--threads has no effect with --batch-size 1 (per-row ISMM): use --batch-size 64 or more");
   let model = new MoeRegressor(options);
   if (model.options.method === "em") {
     ctx.warn("--method em is batch EM: it keeps every row in memory (memory grows with the data, unlike the streaming methods)");
@@ -274,6 +284,10 @@ export const fitCommand: Command = {
     "errors (or skipped with --skip-invalid); outliers and degenerate fits print warnings.",
     "--method em is batch EM: it stores the rows (a warning says so).",
     "",
+    "--batch-size B learns ISMM in mini-batches of B rows (one blend and one exact M-step per batch);",
+    "--threads T|auto computes each batch on T threads (without --batch-size: batches of 256 rows).",
+    "The model depends on B, never on T: --threads 1, 2 and auto write the same file (docs/MINIBATCH.md).",
+    "",
     "Checkpoints hold the whole state (model, RNG, position in the data, a fingerprint of options and",
     "data) and are written atomically, so the last one survives a crash or kill -9. Resume with the",
     "same command plus --resume <file>: the result equals an uninterrupted run.",
@@ -299,6 +313,7 @@ export const fitCommand: Command = {
     ["ismm fit big.csv -t y -o m.json --checkpoint ck.json --checkpoint-every 50000 --resume ck.json", "resume after a crash"],
     ["ismm fit data.ndjson -t y1 -t y2 --method adam --lr 0.01 -o m.json", "two targets, an Adam baseline"],
     ["ismm fit data.csv -t y -o m.json --prequential-out preq.csv", "prequential NLL/MSE at doubling row counts"],
+    ["ismm fit wide.csv -t y --experts 3 --batch-size 256 --threads auto -o m.json", "mini-batches on every core"],
   ],
   run,
 };
