@@ -1,9 +1,10 @@
 /**
  * The fixed decomposition of a mini-batch statistic that makes it independent of the thread count
  * (issue 12): the m rows of a batch are cut into chunks of CHUNK_ROWS rows; chunk c's partial sum
- * Σ_{i∈c} S̄(θ; z_i) is computed by whichever thread owns it (c mod T), always in row order, and the
- * partials are added in chunk order 0, 1, 2, … entry by entry (a thread owns a contiguous range of
- * entries). Every floating-point operation, and its order, is the same for any T: bit-identical.
+ * Σ_{i∈c} S̄(θ; z_i) is computed by whichever thread claims it, always by the same code (the
+ * surrogate's `addRows`, or `accumulate` row by row), and the partials are added in chunk order
+ * 0, 1, 2, … entry by entry (a thread claims a block of entries). Every floating-point operation,
+ * and its order, is the same for any T: bit-identical.
  */
 import type { Surrogate } from "../surrogate/types.js";
 
@@ -28,10 +29,9 @@ export function computeChunk<W>(
   out.fill(0);
   const to = Math.min(m, (c + 1) * CHUNK_ROWS);
   let f = 0;
-  for (let i = c * CHUNK_ROWS; i < to; i++) {
-    f += sur.accumulate(out, 1, 1, theta, X, i * p, Y, i * q, ws);
-    if (beat !== undefined) Atomics.add(beat, beatIndex, 1);
-  }
+  if (sur.addRows !== undefined) f = sur.addRows(out, theta, X, Y, c * CHUNK_ROWS, to, ws);
+  else for (let i = c * CHUNK_ROWS; i < to; i++) f += sur.accumulate(out, 1, 1, theta, X, i * p, Y, i * q, ws);
+  if (beat !== undefined) Atomics.add(beat, beatIndex, 1);
   return f;
 }
 

@@ -38,6 +38,7 @@ import { cholSolve, cholUpper, cholWithRidge, dot, quadFormUpper, symRank1Blend 
 import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
+import { addRows, createBlockScratch, type BlockScratch } from "./moe-block.js";
 import type { Surrogate } from "./types.js";
 
 /** Numerical safeguards of the MoE M-step. */
@@ -61,6 +62,7 @@ export interface MoeWorkspace extends RowWorkspace {
   readonly RG: Float64Array; // p×p Cholesky factor of G2 (the gate and the validity check)
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
+  readonly block: BlockScratch; // transposed rows for `addRows`
 }
 
 /** The MoE surrogate bound to a layout. Also exposes its statistic layout `stats`. */
@@ -121,6 +123,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   function createWorkspace(): MoeWorkspace {
     return {
       ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
+      block: createBlockScratch(L),
     };
   }
 
@@ -261,5 +264,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     setRowWeight: (ws: MoeWorkspace, b: number) => {
       ws.rowWeight[0] = b;
     },
+    addRows: (s: Float64Array, theta: Float64Array, X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: MoeWorkspace) =>
+      addRows(L, S, s, theta, X, Y, from, to, ws, ws.block),
   });
 }

@@ -48,6 +48,12 @@ export interface Surrogate<W = unknown> {
    * M-step depends on it (the MoE surrogate's MAP prior, ν = c·p·b).
    */
   setRowWeight?(ws: W, b: number): void;
+  /**
+   * s += Σ_{i=from}^{to−1} S̄(θ; x_i, y_i) over rows of the flat design X (stride p) and targets Y
+   * (stride q); returns Σ f(θ; z_i). Optional: a faster equivalent of `accumulate(s, 1, 1, …)` row by
+   * row (mini-batch statistics); the same sums up to the order of additions.
+   */
+  addRows?(s: Float64Array, theta: Float64Array, X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: W): number;
 }
 
 /** s ← s + γ (t − s) over the whole statistic vector. O(statSize). */
