@@ -11,6 +11,10 @@
  *   - "exact": surrogate/moe.ts, a Cholesky solve per factor and row, O(K p³).
  * They agree to ~1e-12 relative on well-conditioned problems (test/surrogate/moe-fast.test.ts).
  *
+ * With `batchSize` > 1 the learner is mini-batch ISMM (learners/ismm-batch.ts: one blend and one
+ * exact M-step per batch, the batch statistic on `threads` threads); `learnBatch` gives any learner
+ * one such step.
+ *
  * Snapshot: n, nAvg, skippedMsteps, θ, θ̃, s, the solver, and for "fast" the fast state (inverses,
  * pending rank-ones, carried β/W, validity, ages), so save → load → continue is bit-identical.
  * A snapshot without fast state (e.g. saved by the exact solver) restores into the fast solver
