@@ -10,7 +10,7 @@
  * in the current batch (at most batchSize − 1), so save → load → continue is bit-identical at any row.
  */
 import { toNumbers, fromNumbers, type Learner, type LearnerHealth, type LearnerSnapshot } from "./types.js";
-import { ismmBatchStep } from "../mm/minibatch.js";
+import { batchStepSize, ismmBatchFinish } from "../mm/minibatch.js";
 import { ismmParams, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
 import type { MoeSurrogate, MoeWorkspace } from "../surrogate/moe.js";
@@ -24,15 +24,14 @@ export interface PendingRows {
 }
 
 /**
- * One mini-batch step on the ISMM state from m rows (design rows X from xo, stride p; targets Y from
- * yo, stride q) scored at st.theta, through `stats` (grown if m exceeds its capacity). Returns the
- * engine to keep (the same one, or the grown one).
+ * Hands a batch of m rows (design rows X from xo, stride p; targets Y from yo, stride q) to `eng`
+ * (grown if m exceeds its capacity) with θ and s of the state and the batch step Γ: the job blends
+ * the batch statistic into s and, when an M-step follows, factorizes. Returns the engine to keep and
+ * the weight of one row, Γ/m. Finish with `finishBatch` after `eng.wait()`.
  */
-export function batchStep(
-  sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig, st: IsmmState, stats: BatchStats, sum: Float64Array,
-  X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
-): BatchStats {
-  const L = sur.layout;
+export function startBatchJob(
+  L: MoeLayout, cfg: IsmmConfig, st: IsmmState, stats: BatchStats, X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
+): { eng: BatchStats; each: number } {
   let eng = stats;
   if (m > eng.capacity) {
     eng.close();
@@ -41,8 +40,31 @@ export function batchStep(
   for (let i = 0; i < m * L.p; i++) eng.X[i] = X[xo + i];
   for (let i = 0; i < m * L.q; i++) eng.Y[i] = Y[yo + i];
   eng.theta.set(st.theta);
-  eng.sum(m, sum);
-  ismmBatchStep(sur, cfg, st, sum, m, ws);
+  eng.s.set(st.s);
+  const gamma = batchStepSize(cfg, st.n, m);
+  eng.start(m, 1 - gamma, gamma / m, st.n + m > cfg.burnIn);
+  return { eng, each: gamma / m };
+}
+
+/** Takes the blended s and the factorizations of a finished job into the state and runs the step's M-step. */
+export function finishBatch(sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig, st: IsmmState, eng: BatchStats, m: number, each: number): void {
+  st.s.set(eng.s);
+  ws.pre = st.n + m > cfg.burnIn ? eng.factors : null;
+  try {
+    ismmBatchFinish(sur, cfg, st, m, each, ws);
+  } finally {
+    ws.pre = null;
+  }
+}
+
+/** One whole mini-batch step (start, wait, finish); returns the engine to keep. */
+export function batchStep(
+  sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig, st: IsmmState, stats: BatchStats,
+  X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
+): BatchStats {
+  const { eng, each } = startBatchJob(sur.layout, cfg, st, stats, X, xo, Y, yo, m);
+  eng.wait();
+  finishBatch(sur, ws, cfg, st, eng, m, each);
   return eng;
 }
 
@@ -53,13 +75,13 @@ export class IsmmBatchLearner implements Learner {
   readonly method = "ismm" as const;
   readonly storesRows = false;
   private stats: BatchStats | null = null;
-  private readonly sumBuf: Float64Array;
   /** Rows waiting in the current batch (scaled design rows and targets). */
   private readonly Xp: Float64Array;
   private readonly Yp: Float64Array;
   private m = 0;
-  /** Rows of the batch handed to the threads and not yet folded into s (0: none). */
+  /** Rows of the batch handed to the threads and not yet folded into s (0: none), and Γ/m. */
   private inflight = 0;
+  private inflightEach = 0;
   private scorer: RowScorer | null = null;
 
   constructor(
@@ -72,7 +94,6 @@ export class IsmmBatchLearner implements Learner {
     pending: PendingRows | null,
   ) {
     const L: MoeLayout = sur.layout;
-    this.sumBuf = new Float64Array(sur.statSize);
     this.Xp = new Float64Array(batchSize * L.p);
     this.Yp = new Float64Array(batchSize * L.q);
     if (pending !== null) {
@@ -119,12 +140,10 @@ export class IsmmBatchLearner implements Learner {
     if (m === 0) return;
     const { p, q } = this.sur.layout;
     if (this.scorer !== null) for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
-    const eng = this.engine(m);
-    eng.X.set(this.Xp.subarray(0, m * p));
-    eng.Y.set(this.Yp.subarray(0, m * q));
-    eng.theta.set(this.state.theta);
-    eng.start(m);
+    const { eng, each } = startBatchJob(this.sur.layout, this.cfg, this.state, this.engine(m), this.Xp, 0, this.Yp, 0, m);
+    this.stats = eng;
     this.inflight = m;
+    this.inflightEach = each;
     this.m = 0;
   }
 
@@ -133,8 +152,9 @@ export class IsmmBatchLearner implements Learner {
     const m = this.inflight;
     if (m === 0) return;
     this.inflight = 0;
-    (this.stats as BatchStats).wait(this.sumBuf);
-    ismmBatchStep(this.sur, this.cfg, this.state, this.sumBuf, m, this.ws);
+    const eng = this.stats as BatchStats;
+    eng.wait();
+    finishBatch(this.sur, this.ws, this.cfg, this.state, eng, m, this.inflightEach);
   }
 
   /** Learns the waiting rows now, as a (partial) batch of their own. */
@@ -146,7 +166,7 @@ export class IsmmBatchLearner implements Learner {
   /** Learns the waiting rows, then m given rows (already scored by the caller) as ONE mini-batch step. */
   learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
     this.flushPending();
-    if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), this.sumBuf, X, xo, Y, yo, m);
+    if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), X, xo, Y, yo, m);
   }
 
   private engine(m: number): BatchStats {

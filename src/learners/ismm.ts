@@ -66,7 +66,6 @@ class IsmmLearner implements Learner {
   readonly method = "ismm" as const;
   readonly storesRows = false;
   private stats: BatchStats | null = null;
-  private sumBuf: Float64Array | null = null;
   constructor(
     private readonly engine: Engine,
     private readonly cfg: IsmmConfig,
@@ -94,12 +93,11 @@ class IsmmLearner implements Learner {
     if (m <= 0) return;
     const e = this.engine;
     if (this.stats === null) this.stats = createBatchStats(e.sur.layout, this.threads, m);
-    if (this.sumBuf === null) this.sumBuf = new Float64Array(e.sur.statSize);
     if (e.solver === "fast") {
-      this.stats = batchStep(e.sur.exact, e.ws, this.cfg, this.state, this.stats, this.sumBuf, X, xo, Y, yo, m);
+      this.stats = batchStep(e.sur.exact, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m);
       e.sur.invalidate(e.ws);
     } else {
-      this.stats = batchStep(e.sur, e.ws, this.cfg, this.state, this.stats, this.sumBuf, X, xo, Y, yo, m);
+      this.stats = batchStep(e.sur, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m);
     }
   }
   close(): void {

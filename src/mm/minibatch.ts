@@ -34,22 +34,32 @@ export function batchStepSize(cfg: IsmmConfig, n0: number, m: number): number {
 
 /**
  * One mini-batch ISMM step from `sum` = Σ_{i∈B} S̄(θ_t; z_i) over m ≥ 1 rows scored at st.theta:
- * s ← (1 − Γ) s + (Γ/m) sum, n ← n + m, then the M-step (after burn-in) and Polyak averaging
- * weighted by the batch's rows past `averageFrom` (θ is constant over a batch's rows). The
- * surrogate is told the weight of one row, Γ/m (the MAP prior's ν). Returns Γ. Allocates nothing.
+ * s ← (1 − Γ) s + (Γ/m) sum (`blendBatch`), then `ismmBatchFinish`. Returns Γ. Allocates nothing.
  */
 export function ismmBatchStep<W>(sur: Surrogate<W>, cfg: IsmmConfig, st: IsmmState, sum: Float64Array, m: number, ws: W): number {
   if (!(Number.isInteger(m) && m >= 1)) throw new RangeError(`ismmBatchStep requires m ≥ 1 rows, got ${m}`);
   const gamma = batchStepSize(cfg, st.n, m);
-  const keep = 1 - gamma;
-  const each = gamma / m;
-  const s = st.s;
-  for (let i = 0; i < s.length; i++) s[i] = keep * s[i] + each * sum[i];
+  blendBatch(st.s, sum, 0, st.s.length, 1 - gamma, gamma / m);
+  ismmBatchFinish(sur, cfg, st, m, gamma / m, ws);
+  return gamma;
+}
+
+/** s[i] ← keep·s[i] + each·sum[i] for i ∈ [lo, hi): the batch blend, keep = 1 − Γ, each = Γ/m. */
+export function blendBatch(s: Float64Array, sum: Float64Array, lo: number, hi: number, keep: number, each: number): void {
+  for (let i = lo; i < hi; i++) s[i] = keep * s[i] + each * sum[i];
+}
+
+/**
+ * The rest of a mini-batch step once s is blended (here or by the batch threads): n ← n + m, the
+ * surrogate is told the weight of one row, Γ/m (the MAP prior's ν), the M-step runs (after burn-in),
+ * and θ is Polyak-averaged with the batch's rows past `averageFrom` (θ is constant over a batch).
+ */
+export function ismmBatchFinish<W>(sur: Surrogate<W>, cfg: IsmmConfig, st: IsmmState, m: number, each: number, ws: W): void {
   const before = st.n;
   st.n = before + m;
   sur.setRowWeight?.(ws, each);
   if (st.n > cfg.burnIn) {
-    if (!sur.mstep(s, st.theta, ws)) st.skippedMsteps++;
+    if (!sur.mstep(st.s, st.theta, ws)) st.skippedMsteps++;
   }
   if (cfg.averageFrom !== null && st.n > cfg.averageFrom) {
     const rows = st.n - Math.max(before, cfg.averageFrom);
@@ -59,7 +69,6 @@ export function ismmBatchStep<W>(sur: Surrogate<W>, cfg: IsmmConfig, st: IsmmSta
     const avg = st.thetaAvg;
     for (let i = 0; i < th.length; i++) avg[i] += w * (th[i] - avg[i]);
   }
-  return gamma;
 }
 
 /**

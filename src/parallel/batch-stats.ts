@@ -1,49 +1,72 @@
 /**
- * Where mini-batch ISMM gets its batch statistic Σ S̄(θ; z_i): a `BatchStats` holds the batch's rows
- * and θ and sums them in the fixed chunk order of parallel/chunks.ts. `SerialBatchStats` does it
- * on the calling thread (any runtime, browsers included); the worker-thread pool (parallel/pool.ts,
- * Node only) registers itself here when loaded, so that this module and the learners that use it
- * import nothing from Node. Both give the same bits for the same rows.
+ * Where mini-batch ISMM gets its step: a `BatchStats` holds a batch's rows, θ and the statistic s,
+ * and runs the job of parallel/claim.ts — the batch statistic Σ S̄(θ; z_i) in fixed chunks, blended
+ * into s (s ← keep·s + each·Σ S̄), and the M-step's K + 1 Cholesky factorizations.
+ * `SerialBatchStats` runs it on the calling thread (any runtime, browsers included); the
+ * worker-thread pool (parallel/pool.ts, Node only) registers itself here when loaded, so that this
+ * module and the learners that use it import nothing from Node. Both give the same bits.
  */
 import { OptionError } from "../core/errors.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
-import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
-import { chunkCount, computeChunk, reduceChunks } from "./chunks.js";
+import { moeSurrogate, type MoeSurrogate, type MoeWorkspace, type MstepFactors } from "../surrogate/moe.js";
+import { workOnJob, type JobArrays } from "./claim.js";
+import { allocJob, jobArrays } from "./job-buffers.js";
+import { blockCount, BLOCKS_DONE, CHUNKS_DONE, FACTORIZE, FACTORS_DONE, IDLE, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, ROWS } from "./protocol.js";
 
 export interface BatchStats {
   readonly threads: number;
   /** Rows a batch may hold. */
   readonly capacity: number;
   readonly layout: MoeLayout;
-  /** θ to score the batch at (write before `sum`). */
+  /** θ to score the batch at, and the statistic to blend it into: write both before `start`. */
   readonly theta: Float64Array;
+  readonly s: Float64Array;
   /** capacity × p design rows (intercept first) and capacity × q targets: the batch's rows go here. */
   readonly X: Float64Array;
   readonly Y: Float64Array;
-  /** Σ_{i<m} S̄(θ; z_i) into out (length = the MoE statistic's size). */
-  sum(m: number, out: Float64Array): void;
+  /** The M-step's factorizations of the blended s (after a job started with `factorize`). */
+  readonly factors: MstepFactors;
   /**
-   * Starts the sum over the first m rows of X, Y at θ; the rows and θ must not change until `wait`
-   * writes it into out. With worker threads the caller runs meanwhile; on one thread `start`
-   * computes it.
+   * Starts the job over the first m rows: s ← keep·s + each·Σ_{i<m} S̄(θ; z_i), then (with
+   * `factorize`) the factorizations. Rows, θ and s must not change until `wait` returns. With worker
+   * threads the caller runs meanwhile; on one thread `start` does the work.
    */
-  start(m: number): void;
-  wait(out: Float64Array): void;
+  start(m: number, keep: number, each: number, factorize: boolean): void;
+  wait(): void;
+  /** Σ_{i<m} S̄(θ; z_i) into out (a job with keep = 0, each = 1; overwrites s). */
+  sum(m: number, out: Float64Array): void;
   /** Releases threads (idempotent). */
   close(): void;
 }
 
-/** The batch statistic on the calling thread. */
+/** Resets the job counters and parameters for a job over m rows. */
+export function prepareJob(a: JobArrays, m: number, keep: number, each: number, factorize: boolean): void {
+  const ctrl = a.ctrl;
+  a.params[0] = keep;
+  a.params[1] = each;
+  Atomics.store(ctrl, ROWS, m);
+  Atomics.store(ctrl, NEXT_CHUNK, 0);
+  Atomics.store(ctrl, CHUNKS_DONE, 0);
+  Atomics.store(ctrl, NEXT_BLOCK, 0);
+  Atomics.store(ctrl, BLOCKS_DONE, 0);
+  Atomics.store(ctrl, NEXT_FACTOR, 0);
+  Atomics.store(ctrl, FACTORS_DONE, 0);
+  Atomics.store(ctrl, FACTORIZE, factorize ? 1 : 0);
+  Atomics.store(ctrl, IDLE, 0);
+}
+
+/** The batch job on the calling thread. */
 export class SerialBatchStats implements BatchStats {
   readonly threads = 1;
   readonly layout: MoeLayout;
   readonly theta: Float64Array;
+  readonly s: Float64Array;
   readonly X: Float64Array;
   readonly Y: Float64Array;
+  readonly factors: MstepFactors;
   private readonly sur: MoeSurrogate;
   private readonly ws: MoeWorkspace;
-  private readonly parts: Float64Array;
-  private readonly result: Float64Array;
+  private readonly arrays: JobArrays;
   private started = false;
 
   constructor(dims: MoeDims, readonly capacity: number) {
@@ -52,30 +75,28 @@ export class SerialBatchStats implements BatchStats {
     this.layout = L;
     this.sur = moeSurrogate(L);
     this.ws = this.sur.createWorkspace();
-    this.theta = new Float64Array(L.size);
-    this.X = new Float64Array(capacity * L.p);
-    this.Y = new Float64Array(capacity * L.q);
-    this.parts = new Float64Array(chunkCount(capacity) * this.sur.statSize);
-    this.result = new Float64Array(this.sur.statSize);
+    this.arrays = jobArrays(allocJob(L, this.sur.statSize, capacity, 0, false), L, this.sur.statSize, capacity);
+    ({ theta: this.theta, s: this.s, X: this.X, Y: this.Y, factors: this.factors } = this.arrays);
   }
 
-  sum(m: number, out: Float64Array): void {
-    if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`batch sum requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
-    const { p, q } = this.layout;
-    const nChunks = chunkCount(m);
-    for (let c = 0; c < nChunks; c++) computeChunk(this.sur, this.theta, this.X, p, this.Y, q, m, c, this.parts, this.ws);
-    reduceChunks(this.parts, this.sur.statSize, nChunks, out, 0, this.sur.statSize);
-  }
-
-  start(m: number): void {
-    this.sum(m, this.result);
+  start(m: number, keep: number, each: number, factorize: boolean): void {
+    if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`batch start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
+    prepareJob(this.arrays, m, keep, each, factorize);
+    workOnJob(this.sur, this.ws, this.arrays, m, blockCount(1), -1, (e) => {
+      throw e;
+    });
     this.started = true;
   }
 
-  wait(out: Float64Array): void {
+  wait(): void {
     if (!this.started) throw new RangeError("batch wait: no batch was started");
     this.started = false;
-    out.set(this.result);
+  }
+
+  sum(m: number, out: Float64Array): void {
+    this.start(m, 0, 1, false);
+    this.wait();
+    out.set(this.s);
   }
 
   close(): void {}
@@ -97,9 +118,9 @@ export function availableThreads(): number {
 }
 
 /**
- * A batch statistic engine with `threads` threads (1: on the calling thread). Where no thread pool
- * is registered (a browser build), every thread count runs on the calling thread: the result is
- * the same bits, only slower.
+ * A batch engine with `threads` threads (1: on the calling thread). Where no thread pool is
+ * registered (a browser build), every thread count runs on the calling thread: the result is the
+ * same bits, only slower.
  */
 export function createBatchStats(dims: MoeDims, threads: number, capacity: number): BatchStats {
   if (!Number.isInteger(threads) || threads < 1) throw new OptionError(`The 'threads' option must be an int in the range [1, inf). Got ${threads} instead`);

@@ -1,12 +1,14 @@
 /**
- * One thread's share of a batch-statistic job, the same code for the workers and for the main
- * thread when it helps: claim chunks until none is left, wait until every chunk is written, claim
- * blocks of entries until none is left. Returns when the thread has nothing more to claim (other
- * threads may still be finishing theirs).
+ * One thread's share of a mini-batch job, the same code for the workers and for the calling thread
+ * (which helps when it waits, and does everything on one thread): claim chunks until none is left;
+ * once every chunk is written, claim blocks of entries (add the chunks in chunk order, blend into
+ * s); once every block is done, claim the M-step's factorizations. Returns when the thread has
+ * nothing more to claim (others may still be finishing theirs).
  */
-import type { Surrogate } from "../surrogate/types.js";
+import { blendBatch } from "../mm/minibatch.js";
+import type { MoeSurrogate, MstepFactors } from "../surrogate/moe.js";
 import { chunkCount, computeChunk, reduceChunks, reduceRange } from "./chunks.js";
-import { BLOCKS_DONE, CHUNKS_DONE, ERR, NEXT_BLOCK, NEXT_CHUNK, STOP } from "./protocol.js";
+import { BLOCKS_DONE, CHUNKS_DONE, ERR, FACTORIZE, FACTORS_DONE, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, STOP } from "./protocol.js";
 
 export interface JobArrays {
   readonly ctrl: Int32Array;
@@ -15,44 +17,72 @@ export interface JobArrays {
   readonly Y: Float64Array;
   readonly parts: Float64Array;
   readonly sum: Float64Array;
+  readonly s: Float64Array;
+  /** [keep, each]: s ← keep·s + each·Σ S̄. */
+  readonly params: Float64Array;
+  readonly factors: MstepFactors;
+}
+
+/** Waits until ctrl[word] ≥ target (or the pool stops). */
+function await_(ctrl: Int32Array, word: number, target: number): void {
+  for (;;) {
+    const v = Atomics.load(ctrl, word);
+    if (v >= target || Atomics.load(ctrl, STOP) !== 0) return;
+    Atomics.wait(ctrl, word, v, 1000);
+  }
 }
 
 /**
- * Does chunks then blocks of the job over m rows. `onError` records a failure (the thread still
- * counts its claimed work as done, so nobody waits for it); `beat` is the heartbeat word or -1.
+ * Does this thread's share of the job over m rows. `onError` records a failure (the thread still
+ * counts its claimed work as done, so nobody waits for it); `beat` is the heartbeat word or −1.
  */
 export function workOnJob<W>(
-  sur: Surrogate<W>, ws: W, p: number, q: number, a: JobArrays, m: number, nBlocks: number, beat: number,
-  onError: (e: unknown) => void,
+  sur: MoeSurrogate, ws: W, a: JobArrays, m: number, nBlocks: number, beat: number, onError: (e: unknown) => void,
 ): void {
   const { ctrl } = a;
+  const { p, q, K } = sur.layout;
+  const size = sur.statSize;
   const nChunks = chunkCount(m);
   for (;;) {
     const c = Atomics.add(ctrl, NEXT_CHUNK, 1);
     if (c >= nChunks) break;
     try {
-      computeChunk(sur, a.theta, a.X, p, a.Y, q, m, c, a.parts, ws, beat >= 0 ? ctrl : undefined, beat);
+      computeChunk(sur, a.theta, a.X, p, a.Y, q, m, c, a.parts, ws as never, beat >= 0 ? ctrl : undefined, beat);
     } catch (e) {
       onError(e);
     }
     Atomics.add(ctrl, CHUNKS_DONE, 1);
     Atomics.notify(ctrl, CHUNKS_DONE);
   }
-  // Every chunk must be written before any block is reduced.
-  for (;;) {
-    const done = Atomics.load(ctrl, CHUNKS_DONE);
-    if (done >= nChunks || Atomics.load(ctrl, STOP) !== 0) break;
-    Atomics.wait(ctrl, CHUNKS_DONE, done, 1000);
-  }
+  await_(ctrl, CHUNKS_DONE, nChunks);
+  const keep = a.params[0];
+  const each = a.params[1];
   for (;;) {
     const b = Atomics.add(ctrl, NEXT_BLOCK, 1);
     if (b >= nBlocks) break;
     if (Atomics.load(ctrl, ERR) === 0) {
-      const [lo, hi] = reduceRange(sur.statSize, nBlocks, b);
-      reduceChunks(a.parts, sur.statSize, nChunks, a.sum, lo, hi);
+      const [lo, hi] = reduceRange(size, nBlocks, b);
+      reduceChunks(a.parts, size, nChunks, a.sum, lo, hi);
+      blendBatch(a.s, a.sum, lo, hi, keep, each);
     }
     if (beat >= 0) Atomics.add(ctrl, beat, 1);
     Atomics.add(ctrl, BLOCKS_DONE, 1);
     Atomics.notify(ctrl, BLOCKS_DONE);
+  }
+  if (Atomics.load(ctrl, FACTORIZE) === 0) return;
+  await_(ctrl, BLOCKS_DONE, nBlocks);
+  for (;;) {
+    const t = Atomics.add(ctrl, NEXT_FACTOR, 1);
+    if (t > K) break;
+    if (Atomics.load(ctrl, ERR) === 0) {
+      try {
+        sur.factorTask(a.s, t, a.factors);
+      } catch (e) {
+        onError(e);
+      }
+    }
+    if (beat >= 0) Atomics.add(ctrl, beat, 1);
+    Atomics.add(ctrl, FACTORS_DONE, 1);
+    Atomics.notify(ctrl, FACTORS_DONE);
   }
 }

@@ -19,13 +19,11 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { WorkerError } from "../core/errors.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
-import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
-import { registerThreadPool, type BatchStats } from "./batch-stats.js";
-import { chunkCount } from "./chunks.js";
+import { moeSurrogate, type MoeSurrogate, type MoeWorkspace, type MstepFactors } from "../surrogate/moe.js";
+import { prepareJob, registerThreadPool, type BatchStats } from "./batch-stats.js";
 import { workOnJob, type JobArrays } from "./claim.js";
-import {
-  BEAT, blockCount, BLOCKS_DONE, CHUNKS_DONE, ERR, ERR_BYTES, GEN, IDLE, NEXT_BLOCK, NEXT_CHUNK, ROWS, STOP, type WorkerInit,
-} from "./protocol.js";
+import { allocJob, jobArrays } from "./job-buffers.js";
+import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, IDLE, STOP, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
   /** Worker threads T ≥ 1. */
@@ -56,21 +54,21 @@ export class StatPool implements BatchStats {
   readonly capacity: number;
   readonly layout: MoeLayout;
   readonly statSize: number;
-  /** θ the batch is scored at: write it before `start` (not while a job runs). */
   readonly theta: Float64Array;
-  /** Batch design rows (capacity × p, intercept first) and targets (capacity × q). */
+  readonly s: Float64Array;
   readonly X: Float64Array;
   readonly Y: Float64Array;
+  readonly factors: MstepFactors;
   private readonly ctrl: Int32Array;
-  private readonly out: Float64Array;
   private readonly arrays: JobArrays;
+  private readonly errBuf: SharedArrayBuffer;
   private readonly sur: MoeSurrogate;
   private readonly ws: MoeWorkspace;
   private readonly nBlocks: number;
-  private rows = 0;
-  private readonly errBuf: SharedArrayBuffer;
   private readonly workers: Worker[] = [];
   private readonly stallMs: number;
+  private rows = 0;
+  private factorize = false;
   private running = false;
   private broken: string | null = null;
 
@@ -87,27 +85,14 @@ export class StatPool implements BatchStats {
     this.ws = this.sur.createWorkspace();
     this.statSize = this.sur.statSize;
     this.nBlocks = blockCount(threads);
-    const f64 = (n: number): SharedArrayBuffer => new SharedArrayBuffer(8 * Math.max(n, 1));
-    const buffers = {
-      ctrl: new SharedArrayBuffer(4 * (BEAT + threads)),
-      theta: f64(L.size),
-      X: f64(capacity * L.p),
-      Y: f64(capacity * L.q),
-      parts: f64(chunkCount(capacity) * this.statSize),
-      sum: f64(this.statSize),
-      err: new SharedArrayBuffer(ERR_BYTES),
-    };
-    this.errBuf = buffers.err;
-    this.ctrl = new Int32Array(buffers.ctrl);
-    this.theta = new Float64Array(buffers.theta, 0, L.size);
-    this.X = new Float64Array(buffers.X, 0, capacity * L.p);
-    this.Y = new Float64Array(buffers.Y, 0, capacity * L.q);
-    this.out = new Float64Array(buffers.sum, 0, this.statSize);
-    this.arrays = { ctrl: this.ctrl, theta: this.theta, X: this.X, Y: this.Y, parts: new Float64Array(buffers.parts), sum: this.out };
+    const buffers = allocJob(L, this.statSize, capacity, threads, true);
+    this.errBuf = new SharedArrayBuffer(ERR_BYTES);
+    this.arrays = jobArrays(buffers, L, this.statSize, capacity);
+    ({ ctrl: this.ctrl, theta: this.theta, s: this.s, X: this.X, Y: this.Y, factors: this.factors } = this.arrays);
     Atomics.store(this.ctrl, IDLE, threads);
     for (let id = 0; id < threads; id++) {
       const init: WorkerInit = {
-        id, threads, dims: { K: L.K, d: L.d, q: L.q }, ...buffers,
+        id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
         ...(options.faultAtJob !== undefined && id === 0 ? { faultAtJob: options.faultAtJob } : {}),
       };
       const w = startWorker(init);
@@ -117,49 +102,41 @@ export class StatPool implements BatchStats {
     }
   }
 
-  /** Hands the first m rows of X, Y at this.theta to the workers; returns at once. */
-  start(m: number): void {
+  /** Hands the job over the first m rows to the workers (see `BatchStats.start`); returns at once. */
+  start(m: number, keep: number, each: number, factorize: boolean): void {
     if (this.broken !== null) throw new WorkerError(this.broken);
     if (this.running) throw new RangeError("StatPool.start: a batch is already running (call wait first)");
     if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
-    const ctrl = this.ctrl;
     // Every worker must have left the previous job before its counters are reset.
     this.waitFor(IDLE, this.threads);
-    Atomics.store(ctrl, ROWS, m);
-    Atomics.store(ctrl, NEXT_CHUNK, 0);
-    Atomics.store(ctrl, CHUNKS_DONE, 0);
-    Atomics.store(ctrl, NEXT_BLOCK, 0);
-    Atomics.store(ctrl, BLOCKS_DONE, 0);
-    Atomics.store(ctrl, IDLE, 0);
+    prepareJob(this.arrays, m, keep, each, factorize);
     this.rows = m;
+    this.factorize = factorize;
     this.running = true;
-    Atomics.add(ctrl, GEN, 1);
-    Atomics.notify(ctrl, GEN);
+    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.notify(this.ctrl, GEN);
   }
 
-  /**
-   * Helps with what is left of the running batch, waits for the rest, and writes Σ S̄ into `out`.
-   * Throws WorkerError if a worker failed or stalled.
-   */
-  wait(out: Float64Array): void {
+  /** Helps with what is left of the running job and waits for the rest. Throws WorkerError if a worker failed or stalled. */
+  wait(): void {
     if (this.broken !== null) throw new WorkerError(this.broken);
     if (!this.running) throw new RangeError("StatPool.wait: no batch is running");
     let mine: string | null = null;
-    workOnJob(this.sur, this.ws, this.layout.p, this.layout.q, this.arrays, this.rows, this.nBlocks, -1, (e) => {
+    workOnJob(this.sur, this.ws, this.arrays, this.rows, this.nBlocks, -1, (e) => {
       mine ??= `main thread: ${e instanceof Error ? e.message : String(e)}`;
       Atomics.store(this.ctrl, ERR, 1);
     });
-    this.waitFor(BLOCKS_DONE, this.nBlocks);
+    if (this.factorize) this.waitFor(FACTORS_DONE, this.layout.K + 1);
+    else this.waitFor(BLOCKS_DONE, this.nBlocks);
     this.running = false;
     if (mine !== null) this.fail(mine);
     if (Atomics.load(this.ctrl, ERR) !== 0) this.fail(this.errorMessage());
-    out.set(this.out);
   }
 
-  /** `start` then `wait`. */
   sum(m: number, out: Float64Array): void {
-    this.start(m);
-    this.wait(out);
+    this.start(m, 0, 1, false);
+    this.wait();
+    out.set(this.s);
   }
 
   /** Blocks until ctrl[word] ≥ target, raising a worker's error or a stall. */
@@ -214,7 +191,7 @@ export class StatPool implements BatchStats {
     Atomics.store(this.ctrl, STOP, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
-    Atomics.notify(this.ctrl, CHUNKS_DONE);
+    for (let w = 0; w < this.ctrl.length; w++) Atomics.notify(this.ctrl, w); // wake workers waiting on any counter
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
   }

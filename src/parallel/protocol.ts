@@ -9,13 +9,19 @@
  *   CHUNKS_DONE  chunks whose partial statistic is written
  *   NEXT_BLOCK   the next block of statistic entries to reduce (after every chunk is done)
  *   BLOCKS_DONE  blocks reduced: the job's sum is ready when it reaches the block count
+ *   FACTORIZE    1: the job ends with the M-step's K + 1 Cholesky factorizations of the blended s
+ *   NEXT_FACTOR  the next factorization to claim;  FACTORS_DONE  factorizations written
  *   IDLE         workers that finished the job (the next job starts when all T are idle)
  *   ERR          1 once a thread failed; the message is in the shared error bytes
  *   BEAT+w       worker w's heartbeat (a tick per row and per block): the main thread's watchdog
  *
- * Who computes a chunk or a block never matters: a chunk is always summed in row order and a
- * block always adds the chunks in chunk order, so the sum has the same bits for any thread count.
+ * A job: chunks (partial statistics) → blocks (the chunks added in chunk order, then blended into
+ * s: s ← keep·s + each·sum) → factorizations (surrogate `factorTask`). Who computes a chunk, a block
+ * or a factor never matters: each is always computed by the same code from the same inputs, so the
+ * result has the same bits for any thread count.
  */
+import type { JobBuffers } from "./job-buffers.js";
+
 export const GEN = 0;
 export const ROWS = 1;
 export const STOP = 2;
@@ -25,7 +31,12 @@ export const NEXT_BLOCK = 5;
 export const BLOCKS_DONE = 6;
 export const IDLE = 7;
 export const ERR = 8;
+export const FACTORIZE = 9;
+export const NEXT_FACTOR = 10;
+export const FACTORS_DONE = 11;
 export const BEAT = 12;
+/** Control words before the per-worker heartbeats. */
+export const CTRL_WORDS = BEAT;
 
 /** Bytes of the error message buffer. */
 export const ERR_BYTES = 2048;
@@ -35,17 +46,13 @@ export function blockCount(threads: number): number {
   return 4 * (threads + 1);
 }
 
-/** What a worker receives at start (workerData): the shared arrays and the model's shape. */
+/** What a worker receives at start (workerData): the shared job buffers and the model's shape. */
 export interface WorkerInit {
   readonly id: number;
   readonly threads: number;
+  readonly capacity: number;
   readonly dims: { readonly K: number; readonly d: number; readonly q: number };
-  readonly ctrl: SharedArrayBuffer;
-  readonly theta: SharedArrayBuffer;
-  readonly X: SharedArrayBuffer;
-  readonly Y: SharedArrayBuffer;
-  readonly parts: SharedArrayBuffer;
-  readonly sum: SharedArrayBuffer;
+  readonly buffers: JobBuffers;
   readonly err: SharedArrayBuffer;
   /** Tests only: the worker fails at the start of this job (fault injection). */
   readonly faultAtJob?: number;

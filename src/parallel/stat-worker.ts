@@ -1,17 +1,18 @@
 /**
- * A worker thread of the batch-statistic pool (pool.ts): waits for a job, claims chunks and blocks
- * (parallel/claim.ts) until none is left, reports itself idle, and waits again. Any exception is
- * written to the shared error bytes while the claimed work still counts as done, so the main
- * thread raises one WorkerError instead of waiting forever.
+ * A worker thread of the batch-statistic pool (pool.ts): waits for a job, claims chunks, blocks and
+ * factorizations (parallel/claim.ts) until none is left, reports itself idle, and waits again. Any
+ * exception is written to the shared error bytes while the claimed work still counts as done, so
+ * the main thread raises one WorkerError instead of waiting forever.
  */
 import { workerData } from "node:worker_threads";
 import { moeLayout } from "../model/dims.js";
 import { moeSurrogate } from "../surrogate/moe.js";
 import { workOnJob } from "./claim.js";
+import { jobArrays } from "./job-buffers.js";
 import { BEAT, blockCount, ERR, ERR_BYTES, GEN, IDLE, ROWS, STOP, type WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
-const ctrl = new Int32Array(init.ctrl);
+const ctrl = new Int32Array(init.buffers.ctrl);
 
 function fail(e: unknown): void {
   const msg = `worker ${init.id + 1}: ${e instanceof Error ? e.message : String(e)}`;
@@ -26,10 +27,7 @@ function run(): void {
   const L = moeLayout(init.dims);
   const sur = moeSurrogate(L);
   const ws = sur.createWorkspace();
-  const arrays = {
-    ctrl, theta: new Float64Array(init.theta), X: new Float64Array(init.X), Y: new Float64Array(init.Y),
-    parts: new Float64Array(init.parts), sum: new Float64Array(init.sum),
-  };
+  const arrays = jobArrays(init.buffers, L, sur.statSize, init.capacity);
   const nBlocks = blockCount(init.threads);
   let seen = 0;
   let jobs = 0;
@@ -39,7 +37,7 @@ function run(): void {
     seen = Atomics.load(ctrl, GEN);
     jobs++;
     if (init.faultAtJob === jobs) fail(new Error("injected fault (test)"));
-    workOnJob(sur, ws, L.p, L.q, arrays, Atomics.load(ctrl, ROWS), nBlocks, BEAT + init.id, fail);
+    workOnJob(sur, ws, arrays, Atomics.load(ctrl, ROWS), nBlocks, BEAT + init.id, fail);
     Atomics.add(ctrl, IDLE, 1);
     Atomics.notify(ctrl, IDLE);
   }

@@ -63,6 +63,18 @@ export interface MoeWorkspace extends RowWorkspace {
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
   readonly block: BlockScratch; // transposed rows for `addRows`
+  /** Factors of the next M-step computed elsewhere (mini-batch threads, `factorTask`), or null. */
+  pre: MstepFactors | null;
+}
+
+/**
+ * The O(p³) part of an M-step, computed ahead by `factorTask` (on any thread): R holds K + 1 p×p
+ * Cholesky factors (experts, then the gate's G2); info[k] is expert k's ridge (as `cholWithRidge`
+ * returns it; NaN for a dead expert, not factorized) and info[K] is 1 when G2 factorized, else 0.
+ */
+export interface MstepFactors {
+  readonly R: Float64Array;
+  readonly info: Float64Array;
 }
 
 /** The MoE surrogate bound to a layout. Also exposes its statistic layout `stats`. */
@@ -79,6 +91,8 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
   /** Gate half of the M-step (the Böhning–Newton step). */
   mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
+  /** One of the K + 1 factorizations of the M-step, ahead of it (see `MstepFactors`). */
+  factorTask(s: Float64Array, t: number, f: MstepFactors): void;
 }
 
 /**
@@ -124,6 +138,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return {
       ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
       block: createBlockScratch(L),
+      pre: null,
     };
   }
 
@@ -178,7 +193,13 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       const s0 = s[S.s0 + k];
       if (!(s0 > deadTol)) continue; // dead expert: keep β_k, σ²_k
       const so = S.Sxx + k * p * p;
-      const ridge = cholWithRidge(p, s, so, R, 0);
+      const pre = ws.pre;
+      let ridge: number;
+      if (pre === null) ridge = cholWithRidge(p, s, so, R, 0);
+      else {
+        ridge = pre.info[k];
+        R.set(pre.R.subarray(k * p * p, (k + 1) * p * p));
+      }
       if (ridge !== 0) ws.ridged[0]++;
       if (ridge < 0) {
         ok = false;
@@ -194,7 +215,13 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
    * numerically positive definite.
    */
   function mstepGate(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
-    if (!cholUpper(p, s, S.G2, ws.RG, 0)) return false;
+    const pre = ws.pre;
+    if (pre === null) {
+      if (!cholUpper(p, s, S.G2, ws.RG, 0)) return false;
+    } else {
+      if (pre.info[K] !== 1) return false;
+      ws.RG.set(pre.R.subarray(K * p * p, (K + 1) * p * p));
+    }
     if (K === 1) return true;
     const { RG: R, rhs, tmp } = ws;
     tmp.fill(0);
@@ -212,6 +239,21 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   function mstep(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean {
     if (!mstepGate(s, theta, ws)) return false; // validity first: nothing is written on failure
     return mstepExperts(s, theta, ws);
+  }
+
+  /**
+   * Task t of the M-step's factorizations on s (t < K: expert t's Gram matrix, as `mstepExperts`
+   * factorizes it; t = K: the gate's G2, as `mstepGate` does) into `f`. Tasks are independent: any
+   * thread may run any of them, and `mstep` with ws.pre = f then gives the bits of a plain `mstep`.
+   */
+  function factorTask(s: Float64Array, t: number, f: MstepFactors): void {
+    if (t < K) {
+      if (!(s[S.s0 + t] > deadTol)) {
+        f.info[t] = NaN;
+        return;
+      }
+      f.info[t] = cholWithRidge(p, s, S.Sxx + t * p * p, f.R, t * p * p);
+    } else f.info[K] = cholUpper(p, s, S.G2, f.R, K * p * p) ? 1 : 0;
   }
 
   function loss(theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: MoeWorkspace): number {
@@ -264,6 +306,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     setRowWeight: (ws: MoeWorkspace, b: number) => {
       ws.rowWeight[0] = b;
     },
+    factorTask,
     addRows: (s: Float64Array, theta: Float64Array, X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: MoeWorkspace) =>
       addRows(L, S, s, theta, X, Y, from, to, ws, ws.block),
   });
