@@ -38,6 +38,7 @@ import { cholSolve, cholUpper, cholWithRidge, dot, quadFormUpper, symRank1Blend 
 import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
+import { blendCross, covarianceMstep, createCovWorkspace, fullExpertObjective, type CovWorkspace } from "./moe-covariance.js";
 import type { Surrogate } from "./types.js";
 
 /** Numerical safeguards of the MoE M-step. */
@@ -61,6 +62,8 @@ export interface MoeWorkspace extends RowWorkspace {
   readonly RG: Float64Array; // p×p Cholesky factor of G2 (the gate and the validity check)
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
+  /** Full-covariance scratch (surrogate/moe-covariance.ts). */
+  readonly cov: CovWorkspace;
 }
 
 /** The MoE surrogate bound to a layout. Also exposes its statistic layout `stats`. */
@@ -103,7 +106,16 @@ export function expertFromFactor(
     const bxy = dot(p, rhs, 0, s, xy);
     // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
     const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-    theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
+    if (!L.full) theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
+  }
+  if (L.full) {
+    // Full Σ_k from the weighted residual cross-products (docs/COVARIANCE.md).
+    const par = ws.cov.par;
+    par[0] = nu;
+    par[1] = nuSigma0;
+    par[2] = varianceFloor;
+    par[3] = ridge;
+    covarianceMstep(L, S, k, s, theta, ws.cov);
   }
 }
 
@@ -121,6 +133,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   function createWorkspace(): MoeWorkspace {
     return {
       ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
+      cov: createCovWorkspace(L),
     };
   }
 
@@ -159,6 +172,11 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       }
     }
     symRank1Blend(p, s, S.G2, a, b, x, xo);
+    if (L.full) {
+      ws.cov.ab[0] = a;
+      ws.cov.ab[1] = b;
+      blendCross(L, S, s, ws.cov.ab, 0, 1, tau, y, yo);
+    }
     return f;
   }
 
@@ -221,6 +239,10 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     let val = 0;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
+      if (L.full) {
+        val += fullExpertObjective(L, S, k, s, theta, nu, priorVariance);
+        continue;
+      }
       for (let j = 0; j < q; j++) {
         const kj = k * q + j;
         const v = theta[L.logSigma2 + kj];
