@@ -25,6 +25,7 @@ import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type M
 import {
   fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
 } from "./types.js";
+import { FULL_COVARIANCE_STEP_SCALE } from "../surrogate/moe-covariance.js";
 
 export type IsmmSolver = "fast" | "exact";
 export const ISMM_SOLVERS: readonly IsmmSolver[] = ["fast", "exact"];
@@ -117,7 +118,8 @@ function resolveSolver(v: unknown): IsmmSolver {
  * 2,000 rows from a start near the truth). n0 counts the rows the initial statistic stands for.
  */
 export function autoStepScale(L: MoeLayout, n0: number, alpha: number, refining = false): number {
-  return Math.min(refining ? REFINE_STEP_SCALE : 1, Math.pow(Math.max(n0, 1), alpha) / (L.K * L.p));
+  const cap = Math.min(refining ? REFINE_STEP_SCALE : 1, L.full && L.q > 1 ? FULL_COVARIANCE_STEP_SCALE : 1);
+  return Math.min(cap, Math.pow(Math.max(n0, 1), alpha) / (L.K * L.p));
 }
 
 /**
