@@ -77,7 +77,9 @@ export function expertCovariance(L: MoeLayout, theta: Float64Array, k: number, o
   for (let i = 0; i < q; i++) {
     for (let j = 0; j <= i; j++) {
       let s = 0;
-      for (let l = 0; l <= j; l++) s += cholEntry(L, theta, k, i, l) * cholEntry(L, theta, k, j, l);
+      for (let l = 0; l < j; l++) s += cholEntry(L, theta, k, i, l) * cholEntry(L, theta, k, j, l);
+      // C_jj² as exp(v_j) (not exp(v_j/2)²), so a diagonal Σ reads back exactly as exp(v).
+      s += i === j ? Math.exp(theta[L.logSigma2 + k * q + j]) : cholEntry(L, theta, k, i, j) * cholEntry(L, theta, k, j, j);
       out[oo + i * q + j] = s;
       out[oo + j * q + i] = s;
     }
