@@ -12,6 +12,7 @@ import { createRowWorkspace, rowNll } from "../../src/model/moe.js";
 import { parametersFromTheta, thetaFromParameters } from "../../src/model/parameters.js";
 import { moeSurrogate } from "../../src/surrogate/moe.js";
 import { moeFastSurrogate } from "../../src/surrogate/moe-fast.js";
+import type { Surrogate } from "../../src/surrogate/types.js";
 import { createEmWorkspace, mStepFromTau } from "../../src/mm/batch-em.js";
 import { MoeRegressor } from "../../src/estimators/moe-regressor.js";
 import { sampleSynthetic, randomMoeSpec } from "../../src/stream/synthetic.js";
@@ -94,8 +95,9 @@ test("M-step against the weighted batch reference: B = (XᵀWX)⁻¹XᵀWY, Σ =
   for (const c of [0, 0.7]) {
     const L = moeLayout({ K: 1, d, q, covariance: "full" });
     const sigma0 = 0.3;
-    for (const sur of [moeSurrogate(L, { variancePrior: c, priorVariance: sigma0 }), moeFastSurrogate(L, { variancePrior: c, priorVariance: sigma0 })]) {
-      const ws = sur.createWorkspace() as ReturnType<typeof moeSurrogate>["createWorkspace"] extends () => infer W ? W : never;
+    const surs: Surrogate<unknown>[] = [moeSurrogate(L, { variancePrior: c, priorVariance: sigma0 }), moeFastSurrogate(L, { variancePrior: c, priorVariance: sigma0 }) as unknown as Surrogate<unknown>];
+    for (const sur of surs) {
+      const ws = sur.createWorkspace();
       const s = new Float64Array(sur.statSize);
       const theta = new Float64Array(L.size);
       // K = 1: τ = 1, so blending (a, b) = (1, w_i) adds w_i·S̄(x_i, y_i); the prior weight is ν = c·p·b of the last row.
