@@ -270,7 +270,7 @@ export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWo
   let val = 0;
   if (c > 0) {
     const s0 = em.sur.priorVariance;
-    if (L.full) val = fullPriorPenalty(L, theta, s0); // the inverse-Wishart's (docs/COVARIANCE.md)
+    if (L.full && L.q > 1) val = fullPriorPenalty(L, em.sur.stats, em.s, theta, s0); // the inverse-Wishart's (docs/COVARIANCE.md)
     else {
       for (let kj = 0; kj < L.K * L.q; kj++) {
         const v = theta[L.logSigma2 + kj];

@@ -236,11 +236,14 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
   function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
     const nu = priorRows * ws.rowWeight[0];
+    // Full covariance: the prior's shape comes from s through θ̄(s)'s least-squares β (moe-covariance.ts).
+    const thetaLs = L.full && nu > 0 ? theta.slice() : theta;
+    if (thetaLs !== theta) mstepExperts(s, thetaLs, ws);
     let val = 0;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
       if (L.full) {
-        val += fullExpertObjective(L, S, k, s, theta, nu, priorVariance);
+        val += fullExpertObjective(L, S, k, s, theta, nu, priorVariance, thetaLs);
         continue;
       }
       for (let j = 0; j < q; j++) {

@@ -83,7 +83,7 @@ function solve(A: number[][], b: number[]): number[] {
   return x;
 }
 
-test("M-step against the weighted batch reference: B = (XᵀWX)⁻¹XᵀWY, Σ = (RᵀWR + νσ0²I)/(Σw + ν)", () => {
+test("M-step against the weighted batch reference: B = (XᵀWX)⁻¹XᵀWY, Σ = (Q + νσ0²Q/g)/(Σw + ν), Q = RᵀWR", () => {
   const rng = createRng(41);
   const n = 12;
   const d = 2;
@@ -109,7 +109,10 @@ test("M-step against the weighted batch reference: B = (XᵀWX)⁻¹XᵀWY, Σ =
       const B = Array.from({ length: q }, (_, j) => solve(G, Array.from({ length: p }, (_, a) => X.reduce((acc, xi, i) => acc + w[i] * xi[a] * Y[i][j], 0))));
       const R = X.map((xi, i) => Array.from({ length: q }, (_, j) => Y[i][j] - B[j].reduce((acc, b, a) => acc + b * xi[a], 0)));
       const sw = w.reduce((a, b) => a + b, 0);
-      const Sig = Array.from({ length: q }, (_, a) => Array.from({ length: q }, (_, b) => (R.reduce((acc, r, i) => acc + w[i] * r[a] * r[b], 0) + (a === b ? nu * sigma0 : 0)) / (sw + nu)));
+      // The prior's shape is the residual cross-product matrix itself, scaled to geometric-mean diagonal 1.
+      const Q = Array.from({ length: q }, (_, a) => Array.from({ length: q }, (_, b) => R.reduce((acc, r, i) => acc + w[i] * r[a] * r[b], 0)));
+      const g = Math.pow(Q[0][0] * Q[1][1] * Q[2][2], 1 / 3);
+      const Sig = Q.map((row) => row.map((v) => (v + nu * sigma0 * (v / g)) / (sw + nu)));
       const P = parametersFromTheta(L, theta);
       // Both routes solve the same 3×3 normal equations (condition number O(10)): agreement to ~1e-12.
       assertAllClose(P.beta[0].flat(), B.flat(), 1e-12, 1e-12, `β (${sur.name}, c = ${c})`);
