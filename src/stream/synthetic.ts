@@ -3,6 +3,7 @@
  *
  *   x ~ inputs distribution (uniform box or Gaussian with per-column mean/scale/correlation)
  *   k ~ Categorical(π(x; W)),   y_j = β_kjᵀ(1, x) + σ_kj ε,  ε ~ N(0, 1)
+ *   (with `params.covariance`: y = B_kᵀ(1, x) + C_k ε, ε ~ N_q(0, I), Σ_k = C_k C_kᵀ its Cholesky factor)
  *
  * Parameters are in original units (`MoeParameters`). Every draw uses the `Rng` passed in.
  */

@@ -31,6 +31,9 @@
  * expert with too few effective rows) gets a small ridge (`cholWithRidge`, counted in ws.ridged)
  * and then σ² uses the full residual formula, exact for the ridge solution.
  *
+ * Full covariance (`covariance: "full"`, docs/COVARIANCE.md): the statistic gains the response
+ * cross-products (block syx), β is unchanged and Σ_k comes from surrogate/moe-covariance.ts.
+ *
  * Cost per row: accumulate O(K q p + K p²/2), exact M-step O(K p³/6 + K q p²).
  * The O(K p²) M-step of issue 6 lives in the fast path; this is the exact reference.
  */
