@@ -45,14 +45,14 @@ export const FULL_COVARIANCE_STEP_SCALE = 0.25;
 export interface CovWorkspace {
   /** [a, b]: blend weights of the current row for `blendCross` (the exact path writes them). */
   readonly ab: Float64Array;
-  /** [ν, ν σ0², σ²_min, ridge] for `covarianceMstep`. */
+  /** [ν, ν σ0², σ²_min, ridge] for `covarianceMstep`, then g of `priorScale`. */
   readonly par: Float64Array;
   readonly Q: Float64Array; // q×q
   readonly work: Float64Array; // q×q
 }
 
 export function createCovWorkspace(L: MoeLayout): CovWorkspace {
-  return { ab: new Float64Array(2), par: new Float64Array(4), Q: new Float64Array(L.q * L.q), work: new Float64Array(L.q * L.q) };
+  return { ab: new Float64Array(2), par: new Float64Array(5), Q: new Float64Array(L.q * L.q), work: new Float64Array(L.q * L.q) };
 }
 
 /**
@@ -116,15 +116,16 @@ export function residualCrossProducts(L: MoeLayout, S: MoeStatLayout, k: number,
 }
 
 /**
- * g = (Π_j Q_jj)^{1/q}, the scale of the prior's shape Ψ̂ = Q/g; 0 when Ψ̂ = I is used instead (q = 1,
- * or a diagonal entry that is not positive).
+ * out[oo] ← g = (Π_j Q_jj)^{1/q}, the scale of the prior's shape Ψ̂ = Q/g; 0 when Ψ̂ = I is used
+ * instead (q = 1, or a diagonal entry that is not positive). Returns nothing (no boxed double).
  */
-export function priorScale(q: number, Q: Float64Array): number {
-  if (q === 1) return 0;
+export function priorScale(q: number, Q: Float64Array, out: Float64Array, oo: number): void {
+  out[oo] = 0;
+  if (q === 1) return;
   let logG = 0;
   for (let i = 0; i < q; i++) logG += Math.log(Q[i * q + i]);
   const g = Math.exp(logG / q);
-  return g > 0 && Number.isFinite(g) ? g : 0;
+  if (g > 0 && Number.isFinite(g)) out[oo] = g;
 }
 
 /**
@@ -140,7 +141,8 @@ export function covarianceMstep(L: MoeLayout, S: MoeStatLayout, k: number, s: Fl
   residualCrossProducts(L, S, k, s, theta, cw, cw.par[3] !== 0);
   const den = s[S.s0 + k] + nu;
   const Q = cw.Q;
-  const g = priorScale(q, Q);
+  priorScale(q, Q, cw.par, 4);
+  const g = cw.par[4];
   for (let i = 0; i < q; i++) {
     for (let j = 0; j < q; j++) {
       const v = Q[i * q + j];
@@ -183,7 +185,8 @@ function priorShapeInto(L: MoeLayout, S: MoeStatLayout, k: number, s: Float64Arr
   const { q } = L;
   const cw = createCovWorkspace(L);
   residualCrossProducts(L, S, k, s, thetaLs, cw, false);
-  const g = priorScale(q, cw.Q);
+  priorScale(q, cw.Q, cw.par, 4);
+  const g = cw.par[4];
   for (let i = 0; i < q; i++) for (let j = 0; j < q; j++) out[i * q + j] = g > 0 ? cw.Q[i * q + j] / g : i === j ? 1 : 0;
 }
 

@@ -5,6 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { createRng, type Rng } from "../../src/core/rng.js";
 import { OptionError } from "../../src/core/errors.js";
 import { moeLayout, type MoeLayout } from "../../src/model/dims.js";
@@ -244,4 +246,19 @@ test("the gradient methods refuse covariance 'full' with an OptionError naming t
   for (const method of ["sgd", "adam"] as const) {
     assert.throws(() => new MoeRegressor({ method, covariance: "full" }), (e: unknown) => e instanceof OptionError && /covariance 'full'/.test(e.message));
   }
+});
+
+/**
+ * The fast ISMM step with a full covariance allocates nothing per row: the same method and pass
+ * rule as moe-fast.test.ts's no-allocation test (no GC during 2e5 rows, heapUsed growth < 64 KiB,
+ * and an allocating control must fail the same check), in covariance-alloc.child.ts (q = 3).
+ */
+test("the fast ISMM step with covariance 'full' allocates nothing per row (child process with --expose-gc)", () => {
+  const child = fileURLToPath(new URL("./covariance-alloc.child.ts", import.meta.url));
+  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child], { encoding: "utf8", timeout: 300_000 });
+  assert.equal(out.status, 0, `child failed: ${out.stderr}`);
+  const res = JSON.parse(out.stdout.trim().split("\n").pop() ?? "") as { fast: { gcs: number; growth: number }[]; control: { gcs: number; growth: number }[] };
+  const clean = (m: { gcs: number; growth: number }) => m.gcs === 0 && m.growth < 64 * 1024;
+  assert.ok(res.fast.some(clean), `fast step allocates: ${JSON.stringify(res.fast)}`);
+  assert.ok(!res.control.some(clean), `the allocating control was not detected: ${JSON.stringify(res.control)}`);
 });
