@@ -129,3 +129,16 @@ test("ismm fit --covariance full, predict's cov_<a>_<b> columns and inspect's Σ
     cleanup();
   }
 });
+
+test("startFrom the true Σ_k: parameters() reads them back and the scaled model has the truth's NLL (scaling of the Cholesky factor)", () => {
+  const m = new MoeRegressor({ nExperts: 2, seed: 1, covariance: "full", initRows: 400 });
+  m.startFrom(spec.params, { d: 2, q: 3 });
+  m.learnMany(train.X.subarray(0, 400 * 2), train.Y.subarray(0, 400 * 3), 400);
+  assert.ok(m.isInitialized);
+  // Before any learned row θ is the given one, mapped to scaled units and back: rounding only.
+  const back = m.parameters();
+  assertAllClose(back.covariance!.flat(2), spec.params.covariance!.flat(2), 1e-12, 1e-12, "Σ_k");
+  assertAllClose(back.beta.flat(2), spec.params.beta.flat(2), 1e-12, 1e-12, "β");
+  // The scaled-unit θ is the right model: its NLL (scaled density + the Jacobian) is the truth's.
+  assertAllClose([m.score(testSet.X, testSet.Y, testSet.n)], [truth], 1e-10, 1e-10, "NLL in scaled units = truth's NLL");
+});
