@@ -21,11 +21,11 @@ import { batchStats } from "../mm/batch-mm.js";
 import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
+import { FULL_COVARIANCE_STEP_SCALE } from "../surrogate/moe-covariance.js";
 import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type MoeFastWorkspace } from "../surrogate/moe-fast.js";
 import {
   fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
 } from "./types.js";
-import { FULL_COVARIANCE_STEP_SCALE } from "../surrogate/moe-covariance.js";
 
 export type IsmmSolver = "fast" | "exact";
 export const ISMM_SOLVERS: readonly IsmmSolver[] = ["fast", "exact"];

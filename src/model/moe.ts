@@ -124,14 +124,17 @@ export function rowPosterior(
     return;
   }
   // Every joint density underflowed: the expert with the smallest Σ_j (log|r_kj| − v_kj/2) takes the row.
-  let best = L.full ? fullFallbackExpert(L, theta, y, yo, ws) : 0;
-  let bestScore = L.full ? -Infinity : Infinity;
-  for (let k = 0; k < K && !L.full; k++) {
-    let score = 0;
-    for (let j = 0; j < q; j++) score += Math.log(Math.abs(y[yo + j] - mu[k * q + j])) - 0.5 * theta[L.logSigma2 + k * q + j];
-    if (score < bestScore) {
-      bestScore = score;
-      best = k;
+  let best = 0;
+  if (L.full) best = fullFallbackExpert(L, theta, y, yo, ws); // Σ_j log|z_kj|, the whitened residual
+  else {
+    let bestScore = Infinity;
+    for (let k = 0; k < K; k++) {
+      let score = 0;
+      for (let j = 0; j < q; j++) score += Math.log(Math.abs(y[yo + j] - mu[k * q + j])) - 0.5 * theta[L.logSigma2 + k * q + j];
+      if (score < bestScore) {
+        bestScore = score;
+        best = k;
+      }
     }
   }
   for (let k = 0; k < K; k++) a[k] = k === best ? 1 : 0;

@@ -262,3 +262,15 @@ test("the fast ISMM step with covariance 'full' allocates nothing per row (child
   assert.ok(res.fast.some(clean), `fast step allocates: ${JSON.stringify(res.fast)}`);
   assert.ok(!res.control.some(clean), `the allocating control was not detected: ${JSON.stringify(res.control)}`);
 });
+
+test("a row far from every expert: loss +∞, responsibilities one-hot on the smallest whitened residual, no NaN", () => {
+  const L = moeLayout({ K: 2, d: 0, q: 2, covariance: "full" });
+  // Expert 1: tight and strongly correlated around (0, 0); expert 2: wide around (0, 0).
+  const P = { gate: [[0]], beta: [[[0], [0]], [[0], [0]]], sigma2: [[1e-4, 1e-4], [1, 1]], covariance: [[[1e-4, 0.9e-4], [0.9e-4, 1e-4]], [[1, 0], [0, 1]]] };
+  const theta = thetaFromParameters(L, P);
+  const ws = createRowWorkspace(L);
+  // ‖z‖² overflows for both experts (z ≈ 1e200 for expert 2, ≈ 1e202 for expert 1): every joint density underflows.
+  const f = rowNll(L, theta, [1], 0, [1e200, -1e200], 0, ws);
+  assert.equal(f, Infinity);
+  assert.deepEqual(Array.from(ws.a), [0, 1]);
+});
