@@ -7,6 +7,7 @@
  *                                       [--options '{"stepScale": 0.25}']   (more MoeRegressor options)
  *                                       [--write DIR]   (also write DIR/train-<seed>.csv, test-<seed>.csv, truth-<seed>.json)
  *                                       [--max-corr 0.9]   (largest |noise correlation|; 0 = independent targets)
+ *                                       [--noise 0.5]      (typical noise standard deviation)
  *
  * Prints one line per seed and fit, then the worst excess per covariance structure. Test rows are
  * 20000 fresh draws from the same model; excess = model NLL − truth NLL on them (nats per row).
@@ -26,13 +27,14 @@ const method = arg("method", "ismm") as "ismm" | "em";
 const solver = arg("solver", "fast") as "fast" | "exact";
 const extra = JSON.parse(arg("options", "{}")) as Record<string, unknown>;
 const maxCorrTarget = Number(arg("max-corr", "0.9"));
+const noise = Number(arg("noise", "0.5"));
 const writeDir = arg("write", "");
 const K = 3;
 const q = 3;
 const testRows = 20000;
 
 /**
- * Σ_k = D R D with standard deviations D = noise·exp(N(0, 0.25²)) and a correlation matrix R whose
+ * Σ_k = D R D with standard deviations D = --noise·exp(N(0, 0.25²)) and a correlation matrix R whose
  * largest |correlation| is --max-corr (0.9): R = normalized A Aᵀ + small ridge for a random A, rescaled so the
  * largest off-diagonal entry is ±0.9 (checked positive definite by its Cholesky in the library).
  */
@@ -68,8 +70,8 @@ function correlatedCovariance(rng: ReturnType<typeof createRng>, noise: number):
 
 function makeSpec(seed: number): SyntheticSpec {
   const rng = createRng(1000 + seed);
-  const base = randomMoeSpec(K, d, q, rng, { noise: 0.5 });
-  const covariance = Array.from({ length: K }, () => correlatedCovariance(rng, 0.5));
+  const base = randomMoeSpec(K, d, q, rng, { noise });
+  const covariance = Array.from({ length: K }, () => correlatedCovariance(rng, noise));
   const params: MoeParameters = { ...base.params, sigma2: covariance.map((S) => S.map((row, j) => row[j])), covariance };
   return { ...base, params };
 }
