@@ -14,9 +14,10 @@ export { createRng, rngFromState } from "./core/rng.js";
 export type { Rng } from "./core/rng.js";
 export { logSumExp, softmaxInPlace } from "./core/logsumexp.js";
 
-export { moeLayout, betaOffset } from "./model/dims.js";
-export type { MoeDims, MoeLayout } from "./model/dims.js";
+export { moeLayout, betaOffset, cholOffset } from "./model/dims.js";
+export type { Covariance, MoeDims, MoeLayout } from "./model/dims.js";
 export { logGate, expertMeans, rowPosterior, rowNll, meanNll, predictMoments, createRowWorkspace } from "./model/moe.js";
+export { expertCovariance, predictiveCovariance } from "./model/full-covariance.js";
 export type { RowWorkspace } from "./model/moe.js";
 export { parametersFromTheta, thetaFromParameters } from "./model/parameters.js";
 export type { MoeParameters } from "./model/parameters.js";

@@ -29,6 +29,8 @@ export interface NamedExpert {
   readonly beta: Record<string, Record<string, number>>;
   /** Per target: variance σ². */
   readonly sigma2: Record<string, number>;
+  /** Full-covariance models: Σ_k by target pair (covariance[a][b]). */
+  readonly covariance?: Record<string, Record<string, number>>;
 }
 
 /** The parameters section of `inspect --json` (original units). */
@@ -52,9 +54,10 @@ export function namedParameters(model: MoeRegressor, features: readonly string[]
       gate: named(k < K - 1 ? P.gate[k] : terms.map(() => 0)),
       beta: Object.fromEntries(targets.map((t, j) => [t, named(P.beta[k][j])])),
       sigma2: Object.fromEntries(targets.map((t, j) => [t, P.sigma2[k][j]])),
+      ...(P.covariance ? { covariance: Object.fromEntries(targets.map((a, i) => [a, Object.fromEntries(targets.map((b, j) => [b, (P.covariance as number[][][])[k][i][j]]))])) } : {}),
     });
   }
-  return { gate: P.gate, beta: P.beta, sigma2: P.sigma2, terms, targets: [...targets], experts };
+  return { gate: P.gate, beta: P.beta, sigma2: P.sigma2, ...(P.covariance ? { covariance: P.covariance } : {}), terms, targets: [...targets], experts };
 }
 
 /** Per-expert view of the fit, for the diagnostics table. */
@@ -155,6 +158,17 @@ export function inspectText(path: string, P: InspectParameters, D: ModelDiagnost
       ]),
     );
   }
+  for (const e of P.experts) {
+    const C = e.covariance;
+    if (C === undefined) continue;
+    out.push("", `Noise covariance Σ_${e.expert} of expert ${e.expert} (correlations below the diagonal)`);
+    out.push(
+      table([
+        ["", ...P.targets],
+        ...P.targets.map((a, i) => [a, ...P.targets.map((b, j) => (j < i ? `r ${fmtNum(C[a][b] / Math.sqrt(C[a][a] * C[b][b]), 3)}` : fmtNum(C[a][b], 5)))]),
+      ]),
+    );
+  }
   out.push("", "Diagnostics (scaled = units of the fit: robust sd(y) = 1):");
   out.push(
     table([
@@ -211,6 +225,8 @@ export const inspectCommand: Command = {
     "--json prints {model, parameters: {gate, beta, sigma2, terms, targets, experts: [{expert, gate,",
     "beta, sigma2}]}, diagnostics: {...}, training: {rowsLearned, rowsPerEpoch, epochs, method, seed,",
     "options, ...}}; gate/beta/sigma2 are the library's parameters() arrays (gate has K−1 rows).",
+    "A model fitted with --covariance full also shows each expert's noise covariance Σ_k (and the",
+    "correlations); in --json, parameters.covariance (K × q × q) and experts[].covariance by target pair.",
   ].join("\n"),
   flags: [["Model", INSPECT_FLAGS]],
   examples: [

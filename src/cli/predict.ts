@@ -70,6 +70,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     const head: string[] = ["row"];
     for (const t of targets) head.push(csvName(`${t}_mean`));
     for (const t of targets) head.push(csvName(`${t}_var`));
+    // Full covariance: the predictive covariance of every target pair, after the variances.
+    const covCols = model.options.covariance === "full";
+    if (covCols) for (let j = 1; j < q; j++) for (let i = 0; i < j; i++) head.push(csvName(`cov_${targets[i]}_${targets[j]}`));
     for (let k = 1; k <= K; k++) head.push(`gate_${k}`);
     head.push("expert");
     if (withY) head.push("log_density");
@@ -95,6 +98,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
         let line = `${dataRows[i]},`;
         for (let j = 0; j < q; j++) line += `${pred.mean[j]},`;
         for (let j = 0; j < q; j++) line += `${pred.variance[j]},`;
+        const cov = pred.covariance;
+        if (covCols && cov !== undefined) for (let j = 1; j < q; j++) for (let i = 0; i < j; i++) line += `${cov[i * q + j]},`;
         for (let k = 0; k < K; k++) line += `${pred.gate[k]},`;
         line += `${pred.expert + 1}`;
         if (withY) line += `,${-model.nllOne(x, y)}`;
@@ -129,7 +134,9 @@ export const predictCommand: Command = {
   description: [
     "Streams <data> (a path, or - for stdin) and writes CSV with a header: row (the 1-based data row of",
     "the input: data records after the header, blank lines not counted), <target>_mean and <target>_var",
-    "(predictive mean and variance per target, original units), gate_1..gate_K (gate probabilities),",
+    "(predictive mean and variance per target, original units), for a model fitted with --covariance",
+    "full cov_<a>_<b> (predictive covariance of every target pair a before b, in target order),",
+    "gate_1..gate_K (gate probabilities),",
     "expert (the most probable expert, 1-based: gate_<expert> is the largest; the library's",
     "Prediction.expert is the same expert 0-based) and, when the data have the model's target columns,",
     "log_density (log p(y | x) of the row under the model, original units: its mean over the rows is",

@@ -3,7 +3,7 @@
  * loop as `fit` (train.ts), then one scoring pass of the final model — log-likelihood and ICL term
  * on the training rows, NLL of the held-out rows. Runs in the command's process or in a worker.
  */
-import { InputError, MoeRegressor, openTable, type TableFormat, type TableReader } from "../index.js";
+import { createRowWorkspace, InputError, moeLayout, MoeRegressor, openTable, rowPosterior, thetaFromParameters, type TableFormat, type TableReader } from "../index.js";
 import { sourceLabel } from "./data.js";
 import { withSource } from "./errors.js";
 import { READ_BATCH_ROWS } from "./fit.js";
@@ -62,6 +62,13 @@ export async function scorePass(model: MoeRegressor, reader: TableReader, isHold
   const q = reader.targetNames.length;
   const K = model.nExperts;
   const sigma2 = model.parameters().sigma2;
+  // Full covariance: τ from the model's own E-step on θ in original units (identity scaling).
+  const full = model.options.covariance === "full" && q > 1;
+  const FL = full ? moeLayout({ K, d, q, covariance: "full" }) : null;
+  const ftheta = FL ? thetaFromParameters(FL, model.parameters()) : null;
+  const fws = FL ? createRowWorkspace(FL) : null;
+  const xd = new Float64Array(d + 1);
+  xd[0] = 1;
   const x = new Float64Array(d);
   const y = new Float64Array(q);
   const a = new Float64Array(K);
@@ -86,6 +93,14 @@ export async function scorePass(model: MoeRegressor, reader: TableReader, isHold
       n++;
       if (K === 1) continue;
       // Responsibilities τ_k ∝ π_k(x) Π_j N(y_j; μ_kj, σ²_kj) (original units), in the log domain.
+      if (FL && ftheta && fws) {
+        for (let c = 0; c < d; c++) xd[1 + c] = x[c];
+        rowPosterior(FL, ftheta, xd, 0, y, 0, fws);
+        let tmax = 0;
+        for (let k = 0; k < K; k++) tmax = Math.max(tmax, fws.a[k]);
+        sumLogMaxTau += Math.log(tmax);
+        continue;
+      }
       model.predictInto(x, pred);
       let best = -Infinity;
       for (let k = 0; k < K; k++) {

@@ -95,7 +95,9 @@ export function parseModelFile(data: unknown): ParsedModel {
     if (!isObj(dm) || !isCount(dm.K) || !isCount(dm.d) || !isCount(dm.q)) throw new ModelFormatError("model file dims must be {K, d, q} non-negative integers");
     dims = { K: dm.K, d: dm.d, q: dm.q };
     // θ has (K−1)(d+1) + K·q·(d+1) + K·q numbers; check before anything of that size is allocated.
-    const size = (dm.K - 1) * (dm.d + 1) + dm.K * dm.q * (dm.d + 1) + dm.K * dm.q;
+    // With options.covariance "full", K·q(q−1)/2 more (the Cholesky factors' lower entries).
+    const nChol = data.options.covariance === "full" ? (dm.q * (dm.q - 1)) / 2 : 0;
+    const size = (dm.K - 1) * (dm.d + 1) + dm.K * dm.q * (dm.d + 1) + dm.K * dm.q + dm.K * nChol;
     if (!(size <= MAX_THETA_SIZE)) throw new ModelFormatError(`model file dims {K: ${dm.K}, d: ${dm.d}, q: ${dm.q}} are beyond what can be allocated (${size} parameters)`);
     const th = isObj(data.learner) ? data.learner.theta : undefined;
     if (Array.isArray(th) && th.length !== size) {

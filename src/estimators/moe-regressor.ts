@@ -18,6 +18,7 @@
 import { InputError, ModelFormatError, NotFittedError, RowError } from "../core/errors.js";
 import type { MoeLayout } from "../model/dims.js";
 import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
+import { predictiveCovariance } from "../model/full-covariance.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
@@ -337,6 +338,11 @@ export class MoeRegressor {
       out.gate[k] = ws.a[k];
       for (let j = 0; j < L.q; j++) out.expertMeans[k * L.q + j] = sc.yMean[j] + sc.yScale[j] * ws.mu[k * L.q + j];
     }
+    if (out.covariance !== undefined && L.full) {
+      // Scaled units: the same π and μ, before the means are mapped back (Cov scales by sy_i·sy_j).
+      predictiveCovariance(L, theta, ws, out.mean, out.covariance);
+      for (let i = 0; i < L.q; i++) for (let j = 0; j < L.q; j++) out.covariance[i * L.q + j] *= sc.yScale[i] * sc.yScale[j];
+    }
     for (let j = 0; j < L.q; j++) {
       out.mean[j] = sc.yMean[j] + sc.yScale[j] * out.mean[j];
       out.variance[j] *= sc.yScale[j] * sc.yScale[j];
@@ -350,6 +356,7 @@ export class MoeRegressor {
     return {
       mean: new Float64Array(L.q), variance: new Float64Array(L.q), gate: new Float64Array(L.K),
       expertMeans: new Float64Array(L.K * L.q), expert: 0,
+      ...(L.full ? { covariance: new Float64Array(L.q * L.q) } : {}),
     };
   }
 
@@ -364,6 +371,7 @@ export class MoeRegressor {
     if (X.length !== n * L.d) throw new InputError(`predict requires X of length n·d = ${n * L.d}, got ${X.length}`);
     const res: Predictions = {
       n, mean: new Float64Array(n * L.q), variance: new Float64Array(n * L.q), gate: new Float64Array(n * L.K), expert: new Int32Array(n),
+      ...(L.full ? { covariance: new Float64Array(n * L.q * L.q) } : {}),
     };
     const out = this.createPrediction();
     const row = new Float64Array(L.d);
@@ -374,6 +382,7 @@ export class MoeRegressor {
       res.variance.set(out.variance, i * L.q);
       res.gate.set(out.gate, i * L.K);
       res.expert[i] = out.expert;
+      if (res.covariance !== undefined && out.covariance !== undefined) res.covariance.set(out.covariance, i * L.q * L.q);
     }
     return res;
   }

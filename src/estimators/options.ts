@@ -5,6 +5,7 @@
  * use too. The README's option table is tested against this.
  */
 import { resolveTable, type OptionSpec } from "../core/constraints.js";
+import { OptionError } from "../core/errors.js";
 import { METHODS, type MethodName } from "../learners/types.js";
 
 /** Every option, its constraint, default and one-line documentation. */
@@ -44,6 +45,7 @@ export const OPTION_TABLE = {
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
   emMaxIter: { kind: "int", min: 1, default: 1000, doc: "batch EM: maximum iterations" },
   emTol: { kind: "float", min: 0, default: 1e-10, doc: "batch EM: relative NLL change for convergence" },
+  covariance: { kind: "enum", values: ["diagonal", "full"], default: "diagonal", doc: "expert noise covariance for q > 1 targets: independent (diagonal) or a full Σ_k per expert (methods ismm and em); docs/COVARIANCE.md" },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTION_TABLE;
@@ -76,11 +78,16 @@ export interface ResolvedOptions {
   readonly hessianEvery: number;
   readonly emMaxIter: number;
   readonly emTol: number;
+  readonly covariance: "diagonal" | "full";
 }
 
 export type MoeRegressorOptions = Partial<ResolvedOptions>;
 
 /** Fills defaults and validates `user` against OPTION_TABLE. Throws OptionError on the first problem. */
 export function resolveOptions(user: Readonly<Record<string, unknown>> = {}, owner = "MoeRegressor"): ResolvedOptions {
-  return resolveTable(OPTION_TABLE, user, owner) as unknown as ResolvedOptions;
+  const o = resolveTable(OPTION_TABLE, user, owner) as unknown as ResolvedOptions;
+  if (o.covariance === "full" && o.method !== "ismm" && o.method !== "em") {
+    throw new OptionError(`${owner}: covariance 'full' is supported by methods 'ismm' and 'em' only; method '${o.method}' models independent targets (use covariance 'diagonal')`);
+  }
+  return o;
 }

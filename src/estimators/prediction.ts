@@ -12,6 +12,11 @@ export interface Prediction {
   readonly expertMeans: Float64Array;
   /** MAP expert argmax_k π_k(x) (0-based). */
   expert: number;
+  /**
+   * q×q predictive covariance Cov[y | x] (row-major, law of total covariance; its diagonal is
+   * `variance`): present for models with `covariance: "full"` (docs/COVARIANCE.md).
+   */
+  readonly covariance?: Float64Array;
 }
 
 /** Batch predictions: row-major n×q, n×q, n×K, n. */
@@ -21,4 +26,6 @@ export interface Predictions {
   readonly variance: Float64Array;
   readonly gate: Float64Array;
   readonly expert: Int32Array;
+  /** n×q×q predictive covariances (models with `covariance: "full"` only). */
+  readonly covariance?: Float64Array;
 }

@@ -80,7 +80,7 @@ export function ensureDims(st: RegressorState, d: number, q: number, caller: str
     if (st.L.q !== q) throw new InputError(`${caller} requires y of length ${st.L.q}, got ${q}`);
     return st.L;
   }
-  const L = moeLayout({ K: st.options.nExperts, d, q });
+  const L = moeLayout({ K: st.options.nExperts, d, q, covariance: st.options.covariance });
   st.L = L;
   st.xs = new Float64Array(L.p);
   st.ys = new Float64Array(q);

@@ -182,6 +182,7 @@ export function alignParameters(estimate: MoeParameters, permutation: readonly n
     gate,
     beta: permutation.map((e) => estimate.beta[e].map((row) => row.slice())),
     sigma2: permutation.map((e) => estimate.sigma2[e].slice()),
+    ...(estimate.covariance ? { covariance: permutation.map((e) => (estimate.covariance as number[][][])[e].map((row) => row.slice())) } : {}),
   };
 }
 

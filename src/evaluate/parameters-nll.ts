@@ -9,7 +9,7 @@ import { createRowWorkspace, rowNll } from "../model/moe.js";
 import { thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 
 /**
- * @param params K experts' parameters (gate (K−1)×p, beta K×q×p, sigma2 K×q)
+ * @param params K experts' parameters (gate (K−1)×p, beta K×q×p, sigma2 K×q; with `covariance` K×q×q, full Σ_k)
  * @param X n×d raw inputs (row-major, no intercept); Y n×q targets
  * O(nKqp); allocates O(Kqp) once.
  */
@@ -17,7 +17,7 @@ export function parametersNll(params: MoeParameters, X: ArrayLike<number>, Y: Ar
   const K = params.beta.length;
   const q = params.beta[0].length;
   const d = params.beta[0][0].length - 1;
-  const L = moeLayout({ K, d, q });
+  const L = moeLayout({ K, d, q, covariance: params.covariance !== undefined ? "full" : "diagonal" });
   const theta = thetaFromParameters(L, params);
   const ws = createRowWorkspace(L);
   const x = new Float64Array(L.p);

@@ -35,7 +35,7 @@
  * Memory O(size of θ) (+ B·p for Sophia); `learn` allocates nothing.
  */
 import type { JsonDouble } from "../core/json-doubles.js";
-import { NumericalError } from "../core/errors.js";
+import { NumericalError, OptionError } from "../core/errors.js";
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
 import { rowNllGrad, sampleFromModel } from "../model/gradient.js";
@@ -243,6 +243,7 @@ function gradientFactory(method: OptimizerName): LearnerFactory {
     method,
     create(ctx: LearnerContext, theta0: Float64Array, init: InitData | null): Learner {
       const L = ctx.layout;
+      if (L.full) throw new OptionError(`${method} supports covariance 'diagonal' only (use method 'ismm' or 'em' for a full covariance)`);
       if (theta0.length !== L.size) throw new RangeError(`${method} requires theta0 of length ${L.size}, got ${theta0.length}`);
       const { opt, sophiaOpt, batchSize } = resolveOptimizer(method, ctx);
       return new GradientLearner(

@@ -27,6 +27,7 @@ import { batchStep, IsmmBatchLearner, pendingFromSnapshot } from "./ismm-batch.j
 import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
+import { FULL_COVARIANCE_STEP_SCALE } from "../surrogate/moe-covariance.js";
 import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type MoeFastWorkspace } from "../surrogate/moe-fast.js";
 import {
   fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
@@ -148,7 +149,8 @@ function resolveSolver(v: unknown): IsmmSolver {
  * 2,000 rows from a start near the truth). n0 counts the rows the initial statistic stands for.
  */
 export function autoStepScale(L: MoeLayout, n0: number, alpha: number, refining = false): number {
-  return Math.min(refining ? REFINE_STEP_SCALE : 1, Math.pow(Math.max(n0, 1), alpha) / (L.K * L.p));
+  const cap = Math.min(refining ? REFINE_STEP_SCALE : 1, L.full && L.q > 1 ? FULL_COVARIANCE_STEP_SCALE : 1);
+  return Math.min(cap, Math.pow(Math.max(n0, 1), alpha) / (L.K * L.p));
 }
 
 /**

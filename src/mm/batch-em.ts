@@ -21,6 +21,7 @@ import { cholSolve, cholWithRidge, symRank1Blend } from "../core/dense.js";
 import type { MoeLayout } from "../model/dims.js";
 import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
+import { addCross, fullPriorPenalty } from "../surrogate/moe-covariance.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
 import { runDescent } from "./descent.js";
 
@@ -91,6 +92,7 @@ export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Arra
         for (let a = 0; a < p; a++) s[o + a] += bt * yj * X[xo + a];
       }
       symRank1Blend(p, s, S.Sxx + k * p * p, 1, bt, X, xo);
+      if (L.full) addCross(L, S, s, k, bt, Y, i * q);
     }
   }
 }
@@ -268,9 +270,12 @@ export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWo
   let val = 0;
   if (c > 0) {
     const s0 = em.sur.priorVariance;
-    for (let kj = 0; kj < L.K * L.q; kj++) {
-      const v = theta[L.logSigma2 + kj];
-      val += 0.5 * (v + s0 * Math.exp(-v));
+    if (L.full && L.q > 1) val = fullPriorPenalty(L, em.sur.stats, em.s, theta, s0); // the inverse-Wishart's (docs/COVARIANCE.md)
+    else {
+      for (let kj = 0; kj < L.K * L.q; kj++) {
+        const v = theta[L.logSigma2 + kj];
+        val += 0.5 * (v + s0 * Math.exp(-v));
+      }
     }
     val *= c / n;
   }

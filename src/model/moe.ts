@@ -7,11 +7,15 @@
  *   a_k = log π_k − Σ_j [ ½log(2πσ²_kj) + (y_j − β_kjᵀx)²/(2σ²_kj) ]
  *   τ_k = softmax_k(a)   (responsibilities)
  *
+ * With `covariance: "full"` (model/dims.ts) y | x, k ~ N_q(B_kᵀx, Σ_k) and the expert term of a_k is
+ * evaluated through the Cholesky factor of Σ_k (model/full-covariance.ts, docs/COVARIANCE.md).
+ *
  * All kernels take the design vector x (length p, x[0] = 1) and write into caller-owned buffers;
  * none allocates.
  */
 import { HALF_LOG_2PI, logSumExp } from "../core/logsumexp.js";
 import type { MoeLayout } from "./dims.js";
+import { fullFallbackExpert, fullJointLogs } from "./full-covariance.js";
 
 /**
  * logPi[0..K) ← log π_k(x; W). O(Kp). Returns nothing; `logPi` is overwritten.
@@ -46,10 +50,15 @@ export interface RowWorkspace {
   readonly mu: Float64Array; // K·q
   readonly a: Float64Array; // K  (log joint, then responsibilities)
   readonly loss: Float64Array; // 1  (f of the last `rowPosterior`)
+  readonly z: Float64Array; // q  (whitened residual, full covariance)
+  readonly sig: Float64Array; // q·q  (an expert's Σ_k, full covariance)
 }
 
 export function createRowWorkspace(L: MoeLayout): RowWorkspace {
-  return { logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K), loss: new Float64Array(1) };
+  return {
+    logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K), loss: new Float64Array(1),
+    z: new Float64Array(L.q), sig: new Float64Array(L.q * L.q),
+  };
 }
 
 /**
@@ -90,7 +99,8 @@ export function rowPosterior(
   }
   for (let k = 0; k < K; k++) logPi[k] -= lse;
   expertMeans(L, theta, x, xo, mu);
-  for (let k = 0; k < K; k++) {
+  if (L.full) fullJointLogs(L, theta, y, yo, ws);
+  else for (let k = 0; k < K; k++) {
     let s = logPi[k];
     for (let j = 0; j < q; j++) {
       const v = theta[L.logSigma2 + k * q + j];
@@ -115,13 +125,16 @@ export function rowPosterior(
   }
   // Every joint density underflowed: the expert with the smallest Σ_j (log|r_kj| − v_kj/2) takes the row.
   let best = 0;
-  let bestScore = Infinity;
-  for (let k = 0; k < K; k++) {
-    let score = 0;
-    for (let j = 0; j < q; j++) score += Math.log(Math.abs(y[yo + j] - mu[k * q + j])) - 0.5 * theta[L.logSigma2 + k * q + j];
-    if (score < bestScore) {
-      bestScore = score;
-      best = k;
+  if (L.full) best = fullFallbackExpert(L, theta, y, yo, ws); // Σ_j log|z_kj|, the whitened residual
+  else {
+    let bestScore = Infinity;
+    for (let k = 0; k < K; k++) {
+      let score = 0;
+      for (let j = 0; j < q; j++) score += Math.log(Math.abs(y[yo + j] - mu[k * q + j])) - 0.5 * theta[L.logSigma2 + k * q + j];
+      if (score < bestScore) {
+        bestScore = score;
+        best = k;
+      }
     }
   }
   for (let k = 0; k < K; k++) a[k] = k === best ? 1 : 0;
@@ -162,7 +175,13 @@ export function predictMoments(
     for (let k = 0; k < K; k++) {
       const mu = ws.mu[k * q + j];
       m += ws.a[k] * mu;
-      m2 += ws.a[k] * (Math.exp(theta[L.logSigma2 + k * q + j]) + mu * mu);
+      let s2 = Math.exp(theta[L.logSigma2 + k * q + j]);
+      if (L.full) {
+        // (Σ_k)_jj = Σ_{i≤j} C_ji²: the conditional variance plus the strictly lower row of C_k.
+        const ro = L.chol + k * L.nChol + ((j * (j - 1)) >> 1);
+        for (let i = 0; i < j; i++) s2 += theta[ro + i] * theta[ro + i];
+      }
+      m2 += ws.a[k] * (s2 + mu * mu);
     }
     mean[j] = m;
     // Law of total variance; the max guards the tiny negative rounding when one expert dominates.

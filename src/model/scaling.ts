@@ -131,6 +131,9 @@ export function thetaToOriginal(L: MoeLayout, sc: Scaler, thetaScaled: Float64Ar
       }
       t[o] = sc.yMean[j] + sy * thetaScaled[o] - shift;
       t[L.logSigma2 + k * q + j] = thetaScaled[L.logSigma2 + k * q + j] + 2 * Math.log(sy);
+      // Full covariance: C = S_y C̃, row j of the Cholesky factor scales by sy_j (docs/COVARIANCE.md).
+      const ro = L.chol + k * L.nChol + ((j * (j - 1)) >> 1);
+      if (L.full) for (let i = 0; i < j; i++) t[ro + i] = sy * thetaScaled[ro + i];
     }
   }
   return t;
@@ -160,6 +163,8 @@ export function thetaToScaled(L: MoeLayout, sc: Scaler, theta: Float64Array): Fl
       }
       t[o] = (theta[o] + shift - sc.yMean[j]) / sy;
       t[L.logSigma2 + k * q + j] = theta[L.logSigma2 + k * q + j] - 2 * Math.log(sy);
+      const ro = L.chol + k * L.nChol + ((j * (j - 1)) >> 1);
+      if (L.full) for (let i = 0; i < j; i++) t[ro + i] = theta[ro + i] / sy;
     }
   }
   return t;

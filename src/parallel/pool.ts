@@ -92,7 +92,7 @@ export class StatPool implements BatchStats {
     Atomics.store(this.ctrl, IDLE, threads);
     for (let id = 0; id < threads; id++) {
       const init: WorkerInit = {
-        id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
+        id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q, covariance: L.covariance }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
         ...(options.faultAtJob !== undefined && id === 0 ? { faultAtJob: options.faultAtJob } : {}),
       };
       const w = startWorker(init);

@@ -51,7 +51,7 @@ export interface WorkerInit {
   readonly id: number;
   readonly threads: number;
   readonly capacity: number;
-  readonly dims: { readonly K: number; readonly d: number; readonly q: number };
+  readonly dims: { readonly K: number; readonly d: number; readonly q: number; readonly covariance: "diagonal" | "full" };
   readonly buffers: JobBuffers;
   readonly err: SharedArrayBuffer;
   /** Tests only: the worker fails at the start of this job (fault injection). */

@@ -3,6 +3,7 @@
  *
  *   x ~ inputs distribution (uniform box or Gaussian with per-column mean/scale/correlation)
  *   k ~ Categorical(π(x; W)),   y_j = β_kjᵀ(1, x) + σ_kj ε,  ε ~ N(0, 1)
+ *   (with `params.covariance`: y = B_kᵀ(1, x) + C_k ε, ε ~ N_q(0, I), Σ_k = C_k C_kᵀ its Cholesky factor)
  *
  * Parameters are in original units (`MoeParameters`). Every draw uses the `Rng` passed in.
  */
@@ -61,8 +62,10 @@ export function drawInputs(spec: InputSpec, d: number, rng: Rng, x: Float64Array
 
 /** A generator of rows from `spec`; `next` writes x (d) and y (q) and returns the latent expert. */
 export function syntheticStream(spec: SyntheticSpec, rng: Rng): { layout: MoeLayout; next(x: Float64Array, y: Float64Array): number } {
-  const L = moeLayout({ K: spec.K, d: spec.d, q: spec.q });
+  // Correlated noise when the spec gives full covariances (y = μ_k + C_k z, Σ_k = C_k C_kᵀ).
+  const L = moeLayout({ K: spec.K, d: spec.d, q: spec.q, covariance: spec.params.covariance !== undefined ? "full" : "diagonal" });
   const theta = thetaFromParameters(L, spec.params);
+  const zs = new Float64Array(L.q);
   const ws = createRowWorkspace(L);
   const design = new Float64Array(L.p);
   return {
@@ -82,7 +85,13 @@ export function syntheticStream(spec: SyntheticSpec, rng: Rng): { layout: MoeLay
         }
       }
       expertMeans(L, theta, design, 0, ws.mu);
-      for (let j = 0; j < L.q; j++) y[j] = ws.mu[k * L.q + j] + Math.exp(0.5 * theta[L.logSigma2 + k * L.q + j]) * rng.normal();
+      for (let j = 0; j < L.q; j++) {
+        zs[j] = rng.normal();
+        let e = Math.exp(0.5 * theta[L.logSigma2 + k * L.q + j]) * zs[j];
+        const ro = L.chol + k * L.nChol + ((j * (j - 1)) >> 1);
+        for (let i = 0; i < j && L.full; i++) e += theta[ro + i] * zs[i];
+        y[j] = ws.mu[k * L.q + j] + e;
+      }
       return k;
     },
   };

@@ -10,12 +10,13 @@
  *
  * so each entry is loaded and stored once per eight rows, in a long inner loop over b. Measured
  * against the row loop (same process, d = 100, K = 3): 0.30–0.37× the time; rank 4 gave 0.45×. The other blocks of
- * the statistic (s0, syy, sxy, G1: O(K q p) per row) are added row by row exactly as `accumulate`
- * adds them. Same sums, another order of additions (agreement to rounding is tested).
+ * the statistic (s0, syy, sxy, G1, and the responses' cross-products of a full-covariance model:
+ * O(K q p) per row) are added row by row exactly as `accumulate` adds them. Same sums, another order of additions (agreement to rounding is tested).
  */
 import type { MoeLayout } from "../model/dims.js";
 import { rowPosterior, type RowWorkspace } from "../model/moe.js";
 import type { MoeStatLayout } from "./moe-stats.js";
+import { blendCross, type CovWorkspace } from "./moe-covariance.js";
 
 /** Rows per block: the transposed rows of a block stay in the first-level cache at d ≈ 100. */
 export const BLOCK_ROWS = 16;
@@ -36,16 +37,16 @@ export function createBlockScratch(L: MoeLayout): BlockScratch {
  */
 export function addRows(
   L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array,
-  X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: RowWorkspace, scratch: BlockScratch,
+  X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: RowWorkspace, scratch: BlockScratch, cov: CovWorkspace | null,
 ): number {
   let f = 0;
-  for (let b = from; b < to; b += BLOCK_ROWS) f += addBlock(L, S, s, theta, X, Y, b, Math.min(to, b + BLOCK_ROWS), ws, scratch);
+  for (let b = from; b < to; b += BLOCK_ROWS) f += addBlock(L, S, s, theta, X, Y, b, Math.min(to, b + BLOCK_ROWS), ws, scratch, cov);
   return f;
 }
 
 function addBlock(
   L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array,
-  X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: RowWorkspace, scratch: BlockScratch,
+  X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: RowWorkspace, scratch: BlockScratch, cov: CovWorkspace | null,
 ): number {
   const { K, q, p } = L;
   const m = to - from;
@@ -82,6 +83,12 @@ function addBlock(
         const o = S.G1 + k * p;
         for (let a = 0; a < p; a++) s[o + a] += u * X[xo + a];
       }
+    }
+    if (cov !== null) {
+      // Full covariance: the responses' weighted cross-products, as `accumulate` adds them.
+      cov.ab[0] = 1;
+      cov.ab[1] = 1;
+      blendCross(L, S, s, cov.ab, 0, 1, tau, Y, yo);
     }
   }
   // Gram blocks, upper triangle, eight rows at a time (rows past m are zero in the scratch):

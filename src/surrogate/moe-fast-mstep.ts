@@ -6,6 +6,7 @@
  */
 import { cholSolve, cholUpper, cholWithRidge } from "../core/dense.js";
 import { expertFromFactor } from "./moe.js";
+import { covarianceMstep } from "./moe-covariance.js";
 import { spdInverseFromChol } from "../core/sherman-morrison.js";
 import type { FastPlan, MoeFastState, MoeFastWorkspace } from "./moe-fast-types.js";
 
@@ -122,7 +123,16 @@ export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: Mo
           theta[bo + i] = v;
           bxy += v * s[xy + i];
         }
-        theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy + nuSigma0) / (s0 + nu), varianceFloor));
+        if (!L.full) theta[L.logSigma2 + kj] = Math.log(Math.max((s[S.syy + kj] - bxy + nuSigma0) / (s0 + nu), varianceFloor));
+      }
+      if (L.full) {
+        // Full Σ_k from the carried β (docs/COVARIANCE.md); the β part is unchanged.
+        const par = ws.cov.par;
+        par[0] = nu;
+        par[1] = nuSigma0;
+        par[2] = varianceFloor;
+        par[3] = 0;
+        covarianceMstep(L, S, k, s, theta, ws.cov);
       }
     } else if (!refactorExpert(fp, F, k, s, theta, ws)) {
       ok = false;

@@ -7,6 +7,7 @@
  */
 import { PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, smFusedPass, symBlend } from "../core/sherman-morrison.js";
 import { rowPosterior } from "../model/moe.js";
+import { blendCross } from "./moe-covariance.js";
 import { SC_A, SC_B, SC_CD, type FastPlan, type MoeFastState, type MoeFastWorkspace } from "./moe-fast-types.js";
 
 /** Ties the state to s (after a mismatch every factor is dropped). */
@@ -161,4 +162,5 @@ export function accumulateRow(fp: FastPlan,
     blendOnly(fp, ws, s, S.G2, sByte);
   }
   for (let k = 0; k < K; k++) F.s0[k] = s[S.s0 + k];
+  if (L.full) blendCross(L, S, s, sc, SC_A, SC_B, tau, y, yo); // full covariance: response cross-products
 }

@@ -31,6 +31,9 @@
  * expert with too few effective rows) gets a small ridge (`cholWithRidge`, counted in ws.ridged)
  * and then σ² uses the full residual formula, exact for the ridge solution.
  *
+ * Full covariance (`covariance: "full"`, docs/COVARIANCE.md): the statistic gains the response
+ * cross-products (block syx), β is unchanged and Σ_k comes from surrogate/moe-covariance.ts.
+ *
  * Cost per row: accumulate O(K q p + K p²/2), exact M-step O(K p³/6 + K q p²).
  * The O(K p²) M-step of issue 6 lives in the fast path; this is the exact reference.
  */
@@ -39,6 +42,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
 import { addRows, createBlockScratch, type BlockScratch } from "./moe-block.js";
+import { blendCross, covarianceMstep, createCovWorkspace, fullExpertObjective, type CovWorkspace } from "./moe-covariance.js";
 import type { Surrogate } from "./types.js";
 
 /** Numerical safeguards of the MoE M-step. */
@@ -65,6 +69,8 @@ export interface MoeWorkspace extends RowWorkspace {
   readonly block: BlockScratch; // transposed rows for `addRows`
   /** Factors of the next M-step computed elsewhere (mini-batch threads, `factorTask`), or null. */
   pre: MstepFactors | null;
+  /** Full-covariance scratch (surrogate/moe-covariance.ts). */
+  readonly cov: CovWorkspace;
 }
 
 /**
@@ -119,7 +125,16 @@ export function expertFromFactor(
     const bxy = dot(p, rhs, 0, s, xy);
     // Unpenalized normal equations give syy − βᵀsxy; with a ridge use the full residual.
     const rss = ridge === 0 ? s[S.syy + kj] - bxy : s[S.syy + kj] - 2 * bxy + quadFormUpper(p, s, so, rhs, 0, rhs, 0);
-    theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
+    if (!L.full) theta[L.logSigma2 + kj] = Math.log(Math.max((rss + nuSigma0) / (s0 + nu), varianceFloor));
+  }
+  if (L.full) {
+    // Full Σ_k from the weighted residual cross-products (docs/COVARIANCE.md).
+    const par = ws.cov.par;
+    par[0] = nu;
+    par[1] = nuSigma0;
+    par[2] = varianceFloor;
+    par[3] = ridge;
+    covarianceMstep(L, S, k, s, theta, ws.cov);
   }
 }
 
@@ -139,6 +154,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
       block: createBlockScratch(L),
       pre: null,
+      cov: createCovWorkspace(L),
     };
   }
 
@@ -177,6 +193,11 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       }
     }
     symRank1Blend(p, s, S.G2, a, b, x, xo);
+    if (L.full) {
+      ws.cov.ab[0] = a;
+      ws.cov.ab[1] = b;
+      blendCross(L, S, s, ws.cov.ab, 0, 1, tau, y, yo);
+    }
     return f;
   }
 
@@ -263,9 +284,16 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
   function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
     const nu = priorRows * ws.rowWeight[0];
+    // Full covariance: the prior's shape comes from s through θ̄(s)'s least-squares β (moe-covariance.ts).
+    const thetaLs = L.full && nu > 0 ? theta.slice() : theta;
+    if (thetaLs !== theta) mstepExperts(s, thetaLs, ws);
     let val = 0;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
+      if (L.full) {
+        val += fullExpertObjective(L, S, k, s, theta, nu, priorVariance, thetaLs);
+        continue;
+      }
       for (let j = 0; j < q; j++) {
         const kj = k * q + j;
         const v = theta[L.logSigma2 + kj];
@@ -308,6 +336,6 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     },
     factorTask,
     addRows: (s: Float64Array, theta: Float64Array, X: ArrayLike<number>, Y: ArrayLike<number>, from: number, to: number, ws: MoeWorkspace) =>
-      addRows(L, S, s, theta, X, Y, from, to, ws, ws.block),
+      addRows(L, S, s, theta, X, Y, from, to, ws, ws.block, L.full ? ws.cov : null),
   });
 }

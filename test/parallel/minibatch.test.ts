@@ -71,13 +71,14 @@ test("B = 1 is per-row ISMM: ismmBatchStep on one row's statistic tracks ismmSte
   assertAllClose(b.s, a.s, 1e-12, 1e-12, "s");
 });
 
-test("the batch statistic equals the sum of the per-row statistics, for T = 1, 2, 3 threads, bit for bit across T", () => {
-  const dims = { K: 3, d: 4, q: 2 };
+for (const covariance of ["diagonal", "full"] as const) {
+test(`the batch statistic equals the sum of the per-row statistics, for T = 1, 2, 3 threads, bit for bit across T (${covariance} covariance)`, () => {
+  const dims = { K: 3, d: 4, q: 3, covariance };
   const L = moeLayout(dims);
   const sur = moeSurrogate(L);
   const ws = sur.createWorkspace();
   const m = 75; // 5 chunks of 16 rows, the last one partial
-  const { X, Y } = rows(m, 4, 2, 2);
+  const { X, Y } = rows(m, 4, 3, 2);
   const theta = new Float64Array(L.size);
   for (let i = 0; i < theta.length; i++) theta[i] = 0.2 * Math.cos(i);
   const ref = new Float64Array(sur.statSize);
@@ -102,6 +103,7 @@ test("the batch statistic equals the sum of the per-row statistics, for T = 1, 2
   assert.deepEqual(sums[1], sums[0], "T = 2 gives the bits of T = 1");
   assert.deepEqual(sums[2], sums[0], "T = 3 gives the bits of T = 1");
 });
+}
 
 /** d = 3, K = 2 data from a random MoE, raw units, with a held-out set and its true NLL. */
 function stream(n: number) {
