@@ -1,9 +1,10 @@
 /**
  * The data-parallel batch statistic of mini-batch ISMM (issue 12): Σ_{i<m} S̄(θ; z_i) over a batch
- * held in shared memory, computed by T worker threads (`worker_threads`). `start` hands a batch to
- * the workers and returns at once, so the calling thread can read and score the next batch
- * meanwhile; `wait` blocks on `Atomics.wait` until the sum is ready, so `learnOne` stays a plain
- * synchronous call. The decomposition (parallel/chunks.ts) is fixed: the sum is bit-identical for
+ * held in shared memory, computed by T threads: T − 1 workers (`worker_threads`) and the calling
+ * thread. `start` hands a batch to the workers and returns at once, so the calling thread can read
+ * and score the next batch meanwhile; `wait` has it help with what is left, then block on
+ * `Atomics.wait` until the job is done, so `learnOne` stays a plain synchronous call. T threads in
+ * all, so `threads: 2` on a 2-core machine runs two threads, not three. The decomposition (parallel/chunks.ts) is fixed: the sum is bit-identical for
  * every T, and to the single-thread `SerialBatchStats`.
  *
  * Per job, threads claim chunks (partial statistics) and then blocks of entries (the chunks added
@@ -26,7 +27,7 @@ import { allocJob, jobArrays } from "./job-buffers.js";
 import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, IDLE, STOP, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
-  /** Worker threads T ≥ 1. */
+  /** Threads T ≥ 2 in all: T − 1 workers and the caller. */
   readonly threads: number;
   /** Rows a batch may hold. */
   readonly capacity: number;
@@ -74,7 +75,7 @@ export class StatPool implements BatchStats {
 
   constructor(dims: MoeDims, options: StatPoolOptions) {
     const { threads, capacity } = options;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`StatPool threads must be an int ≥ 1, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 2) throw new RangeError(`StatPool threads must be an int ≥ 2 (1 runs on the calling thread: SerialBatchStats), got ${threads}`);
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`StatPool capacity must be an int ≥ 1, got ${capacity}`);
     this.threads = threads;
     this.capacity = capacity;
@@ -85,12 +86,13 @@ export class StatPool implements BatchStats {
     this.ws = this.sur.createWorkspace();
     this.statSize = this.sur.statSize;
     this.nBlocks = blockCount(threads);
-    const buffers = allocJob(L, this.statSize, capacity, threads, true);
+    const workers = threads - 1;
+    const buffers = allocJob(L, this.statSize, capacity, workers, true);
     this.errBuf = new SharedArrayBuffer(ERR_BYTES);
     this.arrays = jobArrays(buffers, L, this.statSize, capacity);
     ({ ctrl: this.ctrl, theta: this.theta, s: this.s, X: this.X, Y: this.Y, factors: this.factors } = this.arrays);
-    Atomics.store(this.ctrl, IDLE, threads);
-    for (let id = 0; id < threads; id++) {
+    Atomics.store(this.ctrl, IDLE, workers);
+    for (let id = 0; id < workers; id++) {
       const init: WorkerInit = {
         id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q, covariance: L.covariance }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
         ...(options.faultAtJob !== undefined && id === 0 ? { faultAtJob: options.faultAtJob } : {}),
@@ -108,7 +110,7 @@ export class StatPool implements BatchStats {
     if (this.running) throw new RangeError("StatPool.start: a batch is already running (call wait first)");
     if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
     // Every worker must have left the previous job before its counters are reset.
-    this.waitFor(IDLE, this.threads);
+    this.waitFor(IDLE, this.threads - 1);
     prepareJob(this.arrays, m, keep, each, factorize);
     this.rows = m;
     this.factorize = factorize;
@@ -166,7 +168,7 @@ export class StatPool implements BatchStats {
 
   private beats(): number {
     let b = 0;
-    for (let w = 0; w < this.threads; w++) b += Atomics.load(this.ctrl, BEAT + w);
+    for (let w = 0; w < this.threads - 1; w++) b += Atomics.load(this.ctrl, BEAT + w);
     return b;
   }
 

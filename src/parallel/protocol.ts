@@ -1,6 +1,7 @@
 /**
  * The shared-memory protocol between the batch-statistic pool (pool.ts) and its worker threads
- * (stat-worker.ts). One SharedArrayBuffer per array; the control words:
+ * (stat-worker.ts, T − 1 of them beside the calling thread). One SharedArrayBuffer per array; the
+ * control words:
  *
  *   GEN          job generation: the main thread increments it (and notifies) to start a job
  *   ROWS         rows m of the job's batch
@@ -11,7 +12,7 @@
  *   BLOCKS_DONE  blocks reduced: the job's sum is ready when it reaches the block count
  *   FACTORIZE    1: the job ends with the M-step's K + 1 Cholesky factorizations of the blended s
  *   NEXT_FACTOR  the next factorization to claim;  FACTORS_DONE  factorizations written
- *   IDLE         workers that finished the job (the next job starts when all T are idle)
+ *   IDLE         workers that finished the job (the next job starts when all T − 1 are idle)
  *   ERR          1 once a thread failed; the message is in the shared error bytes
  *   BEAT+w       worker w's heartbeat (a tick per row and per block): the main thread's watchdog
  *
