@@ -36,7 +36,7 @@ export type { StepSchedule } from "./mm/schedule.js";
 export { ismmInit, ismmStep, ismmParams } from "./mm/ismm.js";
 export { batchStepSize, ismmBatchStep, batchSum } from "./mm/minibatch.js";
 export { CHUNK_ROWS } from "./parallel/chunks.js";
-export { SerialBatchStats, createBatchStats, availableThreads, type BatchStats } from "./parallel/batch-stats.js";
+export { SerialBatchStats, createBatchStats, availableThreads, threadsFor, MIN_PARALLEL_WORK, type BatchStats } from "./parallel/batch-stats.js";
 export type { IsmmConfig, IsmmState } from "./mm/ismm.js";
 export { batchMM, batchStats } from "./mm/batch-mm.js";
 export type { BatchOptions, BatchResult } from "./mm/batch-mm.js";

@@ -22,7 +22,7 @@ import { predictiveCovariance } from "../model/full-covariance.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
-import { availableThreads } from "../parallel/batch-stats.js";
+import { availableThreads, threadsFor } from "../parallel/batch-stats.js";
 import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitSummary } from "./diagnostics.js";
 import { initialize } from "./initialize.js";
 import { checkRow, learnRow, learnRowsAsBatch } from "./learn-row.js";
@@ -110,9 +110,14 @@ export class MoeRegressor {
   trackPrequentialError(): void {
     this.st.trackSq = true;
   }
-  /** Threads the ISMM batch statistic runs on (`threads`, with null resolved to the machine's cores). */
+  /**
+   * Threads ISMM's mini-batches run on: `threads` (null: the machine's cores), or 1 when a batch is
+   * too small to be worth splitting (parallel/batch-stats.ts `threadsFor`; the model is the same).
+   */
   get threadCount(): number {
-    return this.options.threads ?? availableThreads();
+    const requested = this.options.threads ?? availableThreads();
+    const L = this.st.L;
+    return L === null ? requested : threadsFor(L, this.options.batchSize, requested);
   }
   /** The learner's method. */
   get method(): string {

@@ -14,7 +14,7 @@ import { batchStepSize, ismmBatchFinish } from "../mm/minibatch.js";
 import { ismmParams, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
 import type { MoeSurrogate, MoeWorkspace } from "../surrogate/moe.js";
-import { createBatchStats, type BatchStats } from "../parallel/batch-stats.js";
+import { createBatchStats, threadsFor, type BatchStats } from "../parallel/batch-stats.js";
 
 /** Pending rows as saved in a snapshot. */
 export interface PendingRows {
@@ -31,11 +31,12 @@ export interface PendingRows {
  */
 export function startBatchJob(
   L: MoeLayout, cfg: IsmmConfig, st: IsmmState, stats: BatchStats, X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
+  requested = stats.threads,
 ): { eng: BatchStats; each: number } {
   let eng = stats;
   if (m > eng.capacity) {
     eng.close();
-    eng = createBatchStats(L, eng.threads, m);
+    eng = createBatchStats(L, Math.max(eng.threads, threadsFor(L, m, requested)), m);
   }
   for (let i = 0; i < m * L.p; i++) eng.X[i] = X[xo + i];
   for (let i = 0; i < m * L.q; i++) eng.Y[i] = Y[yo + i];
@@ -60,9 +61,9 @@ export function finishBatch(sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig
 /** One whole mini-batch step (start, wait, finish); returns the engine to keep. */
 export function batchStep(
   sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig, st: IsmmState, stats: BatchStats,
-  X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
+  X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number, requested: number,
 ): BatchStats {
-  const { eng, each } = startBatchJob(sur.layout, cfg, st, stats, X, xo, Y, yo, m);
+  const { eng, each } = startBatchJob(sur.layout, cfg, st, stats, X, xo, Y, yo, m, requested);
   eng.wait();
   finishBatch(sur, ws, cfg, st, eng, m, each);
   return eng;
@@ -140,7 +141,7 @@ export class IsmmBatchLearner implements Learner {
     if (m === 0) return;
     const { p, q } = this.sur.layout;
     if (this.scorer !== null) for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
-    const { eng, each } = startBatchJob(this.sur.layout, this.cfg, this.state, this.engine(m), this.Xp, 0, this.Yp, 0, m);
+    const { eng, each } = startBatchJob(this.sur.layout, this.cfg, this.state, this.engine(m), this.Xp, 0, this.Yp, 0, m, this.threads);
     this.stats = eng;
     this.inflight = m;
     this.inflightEach = each;
@@ -166,11 +167,14 @@ export class IsmmBatchLearner implements Learner {
   /** Learns the waiting rows, then m given rows (already scored by the caller) as ONE mini-batch step. */
   learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
     this.flushPending();
-    if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), X, xo, Y, yo, m);
+    if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), X, xo, Y, yo, m, this.threads);
   }
 
   private engine(m: number): BatchStats {
-    if (this.stats === null) this.stats = createBatchStats(this.sur.layout, this.threads, Math.max(this.batchSize, m));
+    if (this.stats === null) {
+      const L = this.sur.layout;
+      this.stats = createBatchStats(L, threadsFor(L, this.batchSize, this.threads), Math.max(this.batchSize, m));
+    }
     return this.stats;
   }
 

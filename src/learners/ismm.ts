@@ -22,7 +22,7 @@
  */
 import { OptionError } from "../core/errors.js";
 import { batchStats } from "../mm/batch-mm.js";
-import { availableThreads, createBatchStats, type BatchStats } from "../parallel/batch-stats.js";
+import { availableThreads, createBatchStats, threadsFor, type BatchStats } from "../parallel/batch-stats.js";
 import { batchStep, IsmmBatchLearner, pendingFromSnapshot } from "./ismm-batch.js";
 import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
@@ -93,12 +93,12 @@ class IsmmLearner implements Learner {
   learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
     if (m <= 0) return;
     const e = this.engine;
-    if (this.stats === null) this.stats = createBatchStats(e.sur.layout, this.threads, m);
+    if (this.stats === null) this.stats = createBatchStats(e.sur.layout, threadsFor(e.sur.layout, m, this.threads), m);
     if (e.solver === "fast") {
-      this.stats = batchStep(e.sur.exact, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m);
+      this.stats = batchStep(e.sur.exact, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m, this.threads);
       e.sur.invalidate(e.ws);
     } else {
-      this.stats = batchStep(e.sur, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m);
+      this.stats = batchStep(e.sur, e.ws, this.cfg, this.state, this.stats, X, xo, Y, yo, m, this.threads);
     }
   }
   close(): void {

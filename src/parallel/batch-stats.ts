@@ -118,6 +118,18 @@ export function availableThreads(): number {
 }
 
 /**
+ * Multiply-adds of a batch's Gram updates, m·(K+1)·p(p+1)/2, below which a batch runs on the calling
+ * thread whatever `threads` says: handing a job to worker threads costs a few wake-ups (tens of
+ * microseconds, more on a busy machine), more than such a batch takes. The result is the same bits.
+ */
+export const MIN_PARALLEL_WORK = 200_000;
+
+/** The threads a batch of m rows actually uses: `threads`, or 1 when the batch is too small to split. */
+export function threadsFor(L: MoeLayout, m: number, threads: number): number {
+  return (m * (L.K + 1) * L.p * (L.p + 1)) / 2 < MIN_PARALLEL_WORK ? 1 : threads;
+}
+
+/**
  * A batch engine with `threads` threads (1: on the calling thread). Where no thread pool is
  * registered (a browser build), every thread count runs on the calling thread: the result is the
  * same bits, only slower.

@@ -13,11 +13,12 @@ import { assertOneLineError, collect, ismm, spawnIsmm, syntheticCsv, tempDir, wr
 let dir = "";
 let cleanup = (): void => undefined;
 let data = "";
-const OPTS = ["-t", "y", "--init-rows", "200", "--seed", "3", "--batch-size", "32"];
+// d = 25: a batch of 256 rows is worth splitting (≈ 270k multiply-adds, above MIN_PARALLEL_WORK).
+const OPTS = ["-t", "y", "--init-rows", "200", "--seed", "3", "--batch-size", "256"];
 
 before(() => {
   ({ dir, cleanup } = tempDir());
-  data = writeText(join(dir, "data.csv"), syntheticCsv(3000, 12, 3));
+  data = writeText(join(dir, "data.csv"), syntheticCsv(3000, 12, 25));
 });
 after(() => cleanup());
 
@@ -28,7 +29,7 @@ describe("fit --threads", { concurrency: 3 }, () => {
       const out = join(dir, `t${t}.json`);
       const r = await ismm(["fit", data, ...OPTS, "--threads", t, "-o", out]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout + r.stderr, /mini-batches of 32 rows on \d+ threads?/);
+      assert.match(r.stdout + r.stderr, t === "1" ? /mini-batches of 256 rows on 1 thread\b/ : /mini-batches of 256 rows on \d+ threads?/);
       files.push(readFileSync(out, "utf8"));
     }
     assert.equal(files[1], files[0]);
@@ -43,7 +44,7 @@ describe("fit --threads", { concurrency: 3 }, () => {
     const a = await ismm([...args, "--threads", "2", "-o", full]);
     assert.equal(a.code, 0, a.stderr);
     // A checkpoint every 7 rows (fsynced each time) is slow enough to be caught in the second epoch;
-    // 7 does not divide 32, so the checkpoint holds rows of an unfinished mini-batch.
+    // 7 does not divide 256, so the checkpoint holds rows of an unfinished mini-batch.
     const child = spawnIsmm([...args, "--threads", "2", "-o", resumed, "--checkpoint", ck, "--checkpoint-every", "7"]);
     const running = collect(child);
     const deadline = Date.now() + 150000;
@@ -55,7 +56,7 @@ describe("fit --threads", { concurrency: 3 }, () => {
     assert.equal((await running).signal, "SIGKILL");
     const doc = JSON.parse(readFileSync(ck, "utf8")) as { progress: { rowsTotal: number }; model: { learner: { batch: { pending: number } } } };
     assert.ok(doc.progress.rowsTotal > 3100 && doc.progress.rowsTotal < 6000, `killed in the second epoch: at ${doc.progress.rowsTotal}`);
-    assert.equal(doc.model.learner.batch.pending, (doc.progress.rowsTotal - 200) % 32, "the unfinished batch is in the checkpoint");
+    assert.equal(doc.model.learner.batch.pending, (doc.progress.rowsTotal - 200) % 256, "the unfinished batch is in the checkpoint");
     const r = await ismm([...args, "--threads", "1", "-o", resumed, "--checkpoint", ck, "--resume", ck]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readFileSync(resumed, "utf8"), readFileSync(full, "utf8"));

@@ -113,12 +113,21 @@ function stream(n: number) {
   return { train, test, truth: parametersNll(spec.params, test.X, test.Y, test.n) };
 }
 
+/**
+ * d = 25, K = 2 rows: a batch of 256 is 256·3·26·27/2 ≈ 270k multiply-adds, above MIN_PARALLEL_WORK,
+ * so `threads` > 1 really runs on worker threads.
+ */
+function wide(n: number) {
+  return sampleSynthetic(randomMoeSpec(2, 25, 1, createRng(51)), n, createRng(52));
+}
+
 test("the thread count does not change the model: threads 1, 2 and 4 give identical snapshots", () => {
-  const { train } = stream(4000);
+  const train = wide(4000);
   const snaps: string[] = [];
   for (const threads of [1, 2, 4]) {
-    const m = new MoeRegressor({ nExperts: 2, batchSize: 48, threads, initRows: 300 });
-    for (let i = 0; i < train.n; i++) m.learnOne(train.X.subarray(i * 3, i * 3 + 3), train.Y[i]);
+    const m = new MoeRegressor({ nExperts: 2, batchSize: 256, threads, initRows: 400 });
+    m.learnMany(train.X, train.Y, train.n);
+    assert.equal(m.threadCount, threads, "the batches run on worker threads");
     m.finish();
     m.close();
     snaps.push(JSON.stringify(m.toJSON()));
@@ -128,22 +137,32 @@ test("the thread count does not change the model: threads 1, 2 and 4 give identi
 });
 
 test("a snapshot taken in the middle of a batch resumes bit-identically (pending rows are saved)", () => {
-  const { train } = stream(3000);
-  const opts = { nExperts: 2, batchSize: 64, threads: 2, initRows: 300 };
+  const train = wide(3000);
+  const d = 25;
+  const opts = { nExperts: 2, batchSize: 256, threads: 2, initRows: 400 };
   const full = new MoeRegressor(opts);
   const half = new MoeRegressor(opts);
-  const cut = 1700; // 1,400 rows after the buffer: 21 batches and 56 rows pending
-  for (let i = 0; i < train.n; i++) full.learnOne(train.X.subarray(i * 3, i * 3 + 3), train.Y[i]);
-  for (let i = 0; i < cut; i++) half.learnOne(train.X.subarray(i * 3, i * 3 + 3), train.Y[i]);
+  const cut = 1700; // 1,300 rows after the buffer: 5 batches and 20 rows pending
+  for (let i = 0; i < train.n; i++) full.learnOne(train.X.subarray(i * d, i * d + d), train.Y[i]);
+  for (let i = 0; i < cut; i++) half.learnOne(train.X.subarray(i * d, i * d + d), train.Y[i]);
   const saved = JSON.parse(JSON.stringify(half.toJSON())) as { learner: { batch: { pending: number } } };
-  assert.equal(saved.learner.batch.pending, (cut - 300) % 64);
+  assert.equal(saved.learner.batch.pending, (cut - 400) % 256);
   const resumed = MoeRegressor.fromJSON(saved, { threads: 1 });
-  for (let i = cut; i < train.n; i++) resumed.learnOne(train.X.subarray(i * 3, i * 3 + 3), train.Y[i]);
+  for (let i = cut; i < train.n; i++) resumed.learnOne(train.X.subarray(i * d, i * d + d), train.Y[i]);
   full.finish();
   resumed.finish();
   full.close();
   half.close();
   assert.equal(JSON.stringify(resumed.toJSON()), JSON.stringify(full.toJSON()));
+});
+
+test("batches too small to split run on the calling thread (same model, no worker overhead)", () => {
+  const m = new MoeRegressor({ nExperts: 2, batchSize: 64, threads: 4, initRows: 300 });
+  const { train } = stream(400);
+  m.learnMany(train.X, train.Y, train.n);
+  // 64·3·4·5/2 = 1,920 multiply-adds per batch at d = 3: far below MIN_PARALLEL_WORK.
+  assert.equal(m.threadCount, 1);
+  m.close();
 });
 
 test("mini-batch ISMM learns: B = 64 ends as close to the truth as per-row ISMM, far closer than its start", () => {
