@@ -84,6 +84,7 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
       tol: wholeData ? o.emTol : 1e-12,
       restarts,
       varianceFloor: o.varianceFloor, variancePrior: prior.variancePrior, priorVariance: o.priorVariance, gateRidge: prior.gateRidge,
+      l1: o.l1, l2: o.l2, // elastic net (docs/SPARSE.md)
     });
     theta0 = res.theta;
     // A converged batch fit of the whole data set: its statistic stands for every EM pass over it.

@@ -41,6 +41,9 @@ export interface IsmmLearnerOptions {
   /** MAP variance prior (pseudo-rows) and its mode σ0² (surrogate/moe.ts). */
   readonly variancePrior: number;
   readonly priorVariance: number;
+  /** Elastic net on the expert slopes (surrogate/moe-lasso.ts); absent = 0. */
+  readonly l1?: number;
+  readonly l2?: number;
   /** M-step solver; absent = "fast". */
   readonly solver?: IsmmSolver;
   /** Fast solver: rank-one updates between exact refactorizations; absent = DEFAULT_REFACTOR_EVERY. */
@@ -161,7 +164,7 @@ function build(
     cfg = { ...cfg, schedule: { gamma0, alpha: o.stepExponent } };
   };
   if (solver === "exact") {
-    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance });
+    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, l1: o.l1, l2: o.l2 });
     const ws = sur.createWorkspace();
     const s = new Float64Array(sur.statSize);
     const n0 = fill(sur, s, ws);
@@ -171,6 +174,7 @@ function build(
   }
   const sur = moeFastSurrogate(L, {
     varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY,
+    l1: o.l1, l2: o.l2,
   });
   const ws = sur.createWorkspace(true);
   const s = ws.statistic as Float64Array;

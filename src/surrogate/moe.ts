@@ -39,9 +39,10 @@ import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
 import type { Surrogate } from "./types.js";
+import { createLassoWorkspace, elasticNetPenalty, penalizedExperts, type ElasticNetOptions, type LassoWorkspace } from "./moe-lasso.js";
 
 /** Numerical safeguards of the MoE M-step. */
-export interface MoeSurrogateOptions {
+export interface MoeSurrogateOptions extends ElasticNetOptions {
   /** Lower bound σ²_min on every expert variance (in the units the model sees). Default 1e-6. */
   readonly varianceFloor?: number;
   /** An expert whose weight s0_k is ≤ this keeps its parameters. Default 1e-8. */
@@ -61,6 +62,8 @@ export interface MoeWorkspace extends RowWorkspace {
   readonly RG: Float64Array; // p×p Cholesky factor of G2 (the gate and the validity check)
   readonly rhs: Float64Array; // p
   readonly tmp: Float64Array; // p
+  /** Elastic-net solver scratch (surrogate/moe-lasso.ts); null when l1 = l2 = 0. */
+  readonly lasso: LassoWorkspace | null;
 }
 
 /** The MoE surrogate bound to a layout. Also exposes its statistic layout `stats`. */
@@ -73,6 +76,9 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   readonly priorVariance: number;
   /** c·p: the prior's weight in rows per expert. */
   readonly priorRows: number;
+  /** Elastic-net weights λ1, λ2 on the expert slopes (surrogate/moe-lasso.ts; 0 = off). */
+  readonly l1: number;
+  readonly l2: number;
   /** Expert half of the M-step (used by batch EM, whose expert M-step is the same). */
   mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
   /** Gate half of the M-step (the Böhning–Newton step). */
@@ -117,10 +123,14 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   const S = moeStatLayout(L);
   const { K, q, p } = L;
   const priorRows = variancePrior * p;
+  const penalty = createLassoWorkspace(L, options); // validates l1, l2 (null: off)
+  const l1 = penalty?.l1 ?? 0;
+  const l2 = penalty?.l2 ?? 0;
 
   function createWorkspace(): MoeWorkspace {
     return {
       ...createRowWorkspace(L), rowWeight: new Float64Array(1), ridged: new Float64Array(1), R: new Float64Array(p * p), RG: new Float64Array(p * p), rhs: new Float64Array(p), tmp: new Float64Array(p),
+      lasso: penalty === null ? null : createLassoWorkspace(L, options),
     };
   }
 
@@ -170,6 +180,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     const { R } = ws;
     const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
+    if (ws.lasso !== null) return penalizedExperts(L, S, s, theta, ws.lasso, nu, nuSigma0, varianceFloor, deadTol); // elastic net
     let ok = true;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
@@ -215,7 +226,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return rowNll(L, theta, x, xo, y, yo, ws);
   }
 
-  /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
+  /** L(θ; s) + R_ν(θ) + P(β) with ν = c·ws.rowWeight[0], P the elastic net (the penalized surrogate the M-step minimizes). */
   function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
     const nu = priorRows * ws.rowWeight[0];
     let val = 0;
@@ -230,6 +241,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         if (nu > 0) val += 0.5 * nu * (v + priorVariance * Math.exp(-v));
       }
     }
+    if (penalty !== null) val += elasticNetPenalty(L, theta, l1, l2);
     for (let k = 0; k < K - 1; k++) {
       val -= dot(p, theta, L.gate + k * p, s, S.G1 + k * p);
       for (let l = 0; l < K - 1; l++) {
@@ -251,6 +263,8 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     variancePrior,
     priorVariance,
     priorRows,
+    l1,
+    l2,
     createWorkspace,
     accumulate,
     mstep,
