@@ -22,6 +22,7 @@ import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from 
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
 import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type MoeFastWorkspace } from "../surrogate/moe-fast.js";
+import { streamingPenalty } from "../surrogate/moe-lasso.js";
 import {
   fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
 } from "./types.js";
@@ -164,7 +165,7 @@ function build(
     cfg = { ...cfg, schedule: { gamma0, alpha: o.stepExponent } };
   };
   if (solver === "exact") {
-    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, l1: o.l1, l2: o.l2 });
+    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, ...streamingPenalty(o) });
     const ws = sur.createWorkspace();
     const s = new Float64Array(sur.statSize);
     const n0 = fill(sur, s, ws);
@@ -174,7 +175,7 @@ function build(
   }
   const sur = moeFastSurrogate(L, {
     varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY,
-    l1: o.l1, l2: o.l2,
+    ...streamingPenalty(o), // elastic net (docs/SPARSE.md)
   });
   const ws = sur.createWorkspace(true);
   const s = ws.statistic as Float64Array;

@@ -47,6 +47,18 @@ export interface ElasticNetOptions {
   readonly lassoRounds?: number;
 }
 
+/**
+ * Solver settings of the streaming M-step (ISMM): one coordinate sweep and one σ² update per row,
+ * warm-started from θ_{n−1} — a generalized M-step that still decreases the penalized surrogate;
+ * the iterate tracks the minimizer as s drifts by O(γ) per row (measured in docs/SPARSE.md).
+ */
+export const STREAMING_SOLVER = { lassoSweeps: 1, lassoRounds: 1 } as const;
+
+/** The elastic-net options of an ISMM learner: the penalty with the streaming solver settings. */
+export function streamingPenalty(o: { readonly l1?: number; readonly l2?: number }): ElasticNetOptions {
+  return { l1: o.l1 ?? 0, l2: o.l2 ?? 0, ...STREAMING_SOLVER };
+}
+
 /** Resolved penalty and the solver's scratch (lives in the surrogate workspace; null when λ1 = λ2 = 0). */
 export interface LassoWorkspace {
   readonly l1: number;
