@@ -27,7 +27,10 @@ export const WHOLE_DATA_RESTARTS = 10;
 /** The learner's options: the estimator's, with the MAP prior in force (auto values resolved at initialization). */
 export function learnerContext(st: RegressorState, L: MoeLayout): LearnerContext {
   const prior = st.init?.prior ?? resolvePrior(st.options.variancePrior, st.options.gateRidge, false);
-  return { layout: L, options: { ...st.options, ...prior } as unknown as Record<string, unknown>, rng: st.learnerRng };
+  // Elastic net: ISMM predicts with its last iterate, whose zeros are exact (a Polyak average of sparse
+  // iterates is dense; it was also worse on scripts/sparse-study.ts; docs/SPARSE.md).
+  const sparse = st.options.l1 > 0 || st.options.l2 > 0 ? { averageFrom: null } : {};
+  return { layout: L, options: { ...st.options, ...prior, ...sparse } as unknown as Record<string, unknown>, rng: st.learnerRng };
 }
 
 /** Auto (null) prior strengths: stronger when the initialization has fewer than 3 rows per parameter. */
