@@ -274,3 +274,21 @@ test("penalized batch EM is monotone in mean NLL + penalty and ends sparse", () 
   for (let k = 0; k < 2; k++) for (let a = 2; a < 10; a++) if (theta[L.beta + k * L.p + 1 + a] === 0) zeros++;
   assert.ok(zeros >= 12, `${zeros} of 16 irrelevant slopes are exactly 0`);
 });
+
+test("a penalized MoeRegressor saves and resumes bit for bit, and its model has exact zeros", async () => {
+  const { MoeRegressor } = await import("../../src/estimators/moe-regressor.js");
+  const spec = randomMoeSpec(2, 6, 1, createRng(12));
+  for (const bk of spec.params.beta) for (const row of bk) row.fill(0, 4); // inputs 4..6 irrelevant
+  const data = sampleSynthetic(spec, 2400, createRng(13));
+  const opts = { nExperts: 2, seed: 3, l1: 0.3, initRows: 400 };
+  const a = new MoeRegressor(opts);
+  a.learnMany(data.X.subarray(0, 1200 * 6), data.Y.subarray(0, 1200), 1200);
+  const b = MoeRegressor.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+  assert.equal(b.options.l1, 0.3);
+  a.learnMany(data.X.subarray(1200 * 6), data.Y.subarray(1200), 1200);
+  b.learnMany(data.X.subarray(1200 * 6), data.Y.subarray(1200), 1200);
+  assert.equal(JSON.stringify(b.toJSON()), JSON.stringify(a.toJSON()));
+  // λ1 = 0.3 is far above 2 standard errors here: some of the 6 irrelevant slopes must be exactly 0 in original units.
+  const zeros = a.parameters().beta.flat(2).filter((v, i) => i % 7 !== 0 && v === 0).length;
+  assert.ok(zeros > 0, "no exact zero in the model");
+});
