@@ -38,7 +38,7 @@ const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "criterion", kind: "string", value: CRITERIA.join("|"), doc: `how the best K is chosen (default ${DEFAULT_CRITERION}); lower is better for all four` },
   { name: "holdout-fraction", kind: "string", value: "f", doc: `share of rows held out (seeded by --seed) for the held-out NLL, in [0, 1) (default ${DEFAULT_HOLDOUT}; 0: none)` },
   { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1)" },
-  { name: "l1", kind: "string", value: "grid", doc: `elastic-net λ1 values to compare alongside K: a list like 0.001,0.01,0.1, or 'auto' = ${AUTO_L1_GRID.join(",")} (default: the single --l1 of the estimator options, 0)` },
+  { name: "l1", kind: "string", value: "grid", doc: `elastic-net λ1 values to compare alongside K: a list like 0.001,0.01,0.1, or 'auto' = ${AUTO_L1_GRID.join(",")} (default 0: no penalty; one value fits that λ1 for every K)` },
   { name: "jobs", short: "j", kind: "string", value: "N", doc: "K values fitted at once, each on a worker thread (default: the number of cores, at most the number of K; 1 = in this process, with a progress display)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "save the best model here (atomically)" },
   { name: "json", kind: "boolean", doc: 'print {"best": K, "criterion": …, "table": [...]} instead of a table' },
