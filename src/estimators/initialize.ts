@@ -28,7 +28,7 @@ export const WHOLE_DATA_RESTARTS = 10;
 export function learnerContext(st: RegressorState, L: MoeLayout): LearnerContext {
   const prior = st.init?.prior ?? resolvePrior(st.options.variancePrior, st.options.gateRidge, false);
   // Elastic net: ISMM predicts with its last iterate, whose zeros are exact (a Polyak average of sparse
-  // iterates is dense; it was also worse on scripts/sparse-study.ts; docs/SPARSE.md).
+  // iterates is dense; docs/SPARSE.md).
   const sparse = st.options.l1 > 0 || st.options.l2 > 0 ? { averageFrom: null } : {};
   return { layout: L, options: { ...st.options, ...prior, ...sparse } as unknown as Record<string, unknown>, rng: st.learnerRng };
 }

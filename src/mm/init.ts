@@ -150,7 +150,7 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const em = createEmWorkspace(L, n, options);
   // Elastic net (docs/SPARSE.md): screening and refinement run unpenalized, then a penalized refinement
   // continues from that fit — a penalized EM from a rough start stalls at β = 0 with a large σ² (the
-  // lasso threshold in the β-step is σ²λ1) or merges experts whose slopes it zeroed.
+  // lasso threshold in the β-step is σ²λ1).
   const emStart = (options.l1 ?? 0) > 0 || (options.l2 ?? 0) > 0 ? createEmWorkspace(L, n, { ...options, l1: 0, l2: 0 }) : em;
   const labels = new Int32Array(n);
   const mAll = d + q;
