@@ -9,6 +9,7 @@ import { withSource } from "./errors.js";
 import { READ_BATCH_ROWS } from "./fit.js";
 import type { Progress } from "./progress.js";
 import { train } from "./train.js";
+import { activeParameters } from "./select-lambda.js";
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -21,6 +22,8 @@ export function freeParameters(K: number, d: number, q: number): number {
 /** One row of the selection table (null where undefined, e.g. no held-out rows). */
 export interface SelectRow {
   readonly K: number;
+  /** λ1 of the fit (0: unpenalized); with λ1 > 0, `params` counts nonzero expert coefficients (select-lambda.ts). */
+  readonly l1: number;
   /** Σ log p(y_i | x_i) of the final model over the training rows. */
   readonly logLik: number;
   readonly params: number;
@@ -173,14 +176,15 @@ export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<
   } finally {
     reader.close();
   }
-  const k = freeParameters(K, featureNames.length, targets.length);
+  const l1 = typeof job.options.l1 === "number" ? job.options.l1 : 0;
+  const k = l1 > 0 ? activeParameters(model.parameters()) : freeParameters(K, featureNames.length, targets.length);
   const c = criteria(s.logLik, k, s.n, s.sumLogMaxTau);
   model.meta = {
     tool: "ismm", command: "select", source, format, targets: [...targets], features: [...featureNames], epochs, skipInvalid,
     rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count, holdoutFraction: job.fraction,
   };
   const row: SelectRow = {
-    K, logLik: s.logLik, params: k, n: s.n, ...c,
+    K, l1, logLik: s.logLik, params: k, n: s.n, ...c,
     holdoutNll: s.holdoutRows > 0 ? s.holdoutSum / s.holdoutRows : null, holdoutRows: s.holdoutRows,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -21,6 +21,7 @@ import { DATA_FLAGS, columnList, dataArgument, formatFlag } from "./fit.js";
 import { Progress } from "./progress.js";
 import { fitAndScore, type SelectJob, type SelectOutcome, type SelectRow } from "./select-fit.js";
 import type { WorkerError } from "./select-worker.js";
+import { AUTO_L1_GRID, parseL1Grid, withoutFlag } from "./select-lambda.js";
 
 export { criteria, freeParameters, holdoutSplit } from "./select-fit.js";
 
@@ -37,10 +38,16 @@ const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "criterion", kind: "string", value: CRITERIA.join("|"), doc: `how the best K is chosen (default ${DEFAULT_CRITERION}); lower is better for all four` },
   { name: "holdout-fraction", kind: "string", value: "f", doc: `share of rows held out (seeded by --seed) for the held-out NLL, in [0, 1) (default ${DEFAULT_HOLDOUT}; 0: none)` },
   { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1)" },
+  { name: "l1", kind: "string", value: "grid", doc: `elastic-net λ1 values to compare alongside K: a list like 0.001,0.01,0.1, or 'auto' = ${AUTO_L1_GRID.join(",")} (default 0: no penalty; one value fits that λ1 for every K)` },
   { name: "jobs", short: "j", kind: "string", value: "N", doc: "K values fitted at once, each on a worker thread (default: the number of cores, at most the number of K; 1 = in this process, with a progress display)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "save the best model here (atomically)" },
   { name: "json", kind: "boolean", doc: 'print {"best": K, "criterion": …, "table": [...]} instead of a table' },
 ];
+
+/** ", λ1 = v" for a job with an explicit λ1 (progress and details). */
+function jobL1(job: SelectJob): string {
+  return typeof job.options.l1 === "number" && job.options.l1 > 0 ? `, λ1=${job.options.l1}` : "";
+}
 
 /** Parses "1-6" or "2,3,5" (or "3") into sorted distinct K ≥ 1. */
 export function parseExperts(raw: string, command: string): number[] {
@@ -72,7 +79,7 @@ function startWorker(file: string): Worker {
 async function runJobs(list: readonly SelectJob[], jobs: number, ctx: Ctx): Promise<SelectOutcome[]> {
   if (jobs <= 1) {
     const out: SelectOutcome[] = [];
-    for (const job of list) out.push(await fitAndScore(job, new Progress(ctx.progress, ctx.tty, `select K=${job.K}`)));
+    for (const job of list) out.push(await fitAndScore(job, new Progress(ctx.progress, ctx.tty, `select K=${job.K}${jobL1(job)}`)));
     return out;
   }
   const here = fileURLToPath(import.meta.url);
@@ -96,7 +103,7 @@ async function runJobs(list: readonly SelectJob[], jobs: number, ctx: Ctx): Prom
         throw e.kind === "option" ? new UsageError(e.message, "select") : e.kind === "file" ? new CliFileError(e.message) : new Error(e.message);
       }
       outcomes[i] = reply.outcome as SelectOutcome;
-      ctx.detail(`K = ${list[i].K} done (${fmtSeconds((outcomes[i].row?.seconds ?? 0) * 1000)})`);
+      ctx.detail(`K = ${list[i].K}${jobL1(list[i])} done (${fmtSeconds((outcomes[i].row?.seconds ?? 0) * 1000)})`);
     }
   };
   try {
@@ -127,43 +134,47 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (source === "-" || (existsSync(source) && !(await isRegularFile(source)))) {
     throw new UsageError(`select reads the data several times (a fit and a scoring pass per K): ${source === "-" ? "stdin" : `'${source}'`} can be read only once; save the data to a file`, cmd);
   }
-  const options = estimatorOptions(flags, { nExperts: Ks[0] });
+  const l1Grid = parseL1Grid(flags.str("l1"), cmd); // null: --l1 absent (select's own flag shadows the option)
+  const options = estimatorOptions(withoutFlag(flags, "l1"), { nExperts: Ks[0] });
   delete options.nExperts;
   const seed = new MoeRegressor(options).options.seed;
   const label = sourceLabel(source);
-  const list: SelectJob[] = Ks.map((K) => ({ K, source, format, targets, features, skipInvalid, epochs, options, fraction, seed }));
+  const list: SelectJob[] = Ks.flatMap((K) =>
+    (l1Grid ?? [null]).map((l1) => ({ K, source, format, targets, features, skipInvalid, epochs, options: l1 === null ? options : { ...options, l1 }, fraction, seed })),
+  );
   const outcomes = await runJobs(list, jobs, ctx);
   const table: SelectRow[] = [];
-  const models = new Map<number, string>();
+  const models = new Map<SelectRow, string>();
   let skippedNote: string | undefined;
   for (const o of outcomes) {
     if (o.warning !== undefined) ctx.warn(o.warning);
     if (o.row === null || o.model === null) continue;
     table.push(o.row);
     // Fewer than 5 rows per parameter: the likelihood can be driven up by fitting noise.
-    if (o.row.n < 5 * o.row.params) ctx.warn(`K = ${o.row.K}: ${fmtInt(o.row.n)} training rows for ${o.row.params} parameters (fewer than 5 per parameter): its criteria are unreliable`);
-    models.set(o.row.K, o.model);
+    if (o.row.n < 5 * o.row.params) ctx.warn(`K = ${o.row.K}${l1Grid ? `, λ1 = ${o.row.l1}` : ""}: ${fmtInt(o.row.n)} training rows for ${o.row.params} parameters (fewer than 5 per parameter): its criteria are unreliable`);
+    models.set(o.row, o.model);
     if (o.skipped.count > 0) skippedNote = `ismm: skipped ${fmtInt(o.skipped.count)} invalid row${o.skipped.count === 1 ? "" : "s"} of ${label} (first: ${o.skipped.firstReasons[0]})`;
   }
   if (table.length === 0) throw new InputError(`no K of ${Ks.join(", ")} could be fitted to ${label}`);
   const score = (r: SelectRow): number => (criterion === "holdout" ? (r.holdoutNll ?? Infinity) : r[criterion]);
-  const best = table.reduce((b, r) => (score(r) < score(b) ? r : b)).K;
-  if (out !== undefined) await writeFileAtomic(out, (models.get(best) as string) + "\n");
+  const bestRow = table.reduce((b, r) => (score(r) < score(b) ? r : b));
+  const best = bestRow.K;
+  if (out !== undefined) await writeFileAtomic(out, (models.get(bestRow) as string) + "\n");
   if (skippedNote !== undefined) ctx.info(skippedNote);
   if (flags.bool("json")) {
-    process.stdout.write(JSON.stringify({ best, criterion, holdoutFraction: fraction, table }) + "\n");
+    process.stdout.write(JSON.stringify({ best, ...(l1Grid ? { bestL1: bestRow.l1 } : {}), criterion, holdoutFraction: fraction, table }) + "\n");
   } else if (!ctx.quiet) {
-    const rows = [["K", "logLik", "params", "AIC", "BIC", "ICL", "holdout NLL", "time", ""]];
+    const rows = [["K", ...(l1Grid ? ["λ1"] : []), "logLik", "params", "AIC", "BIC", "ICL", "holdout NLL", "time", ""]];
     for (const r of table) {
       rows.push([
-        String(r.K), fmtNum(r.logLik, 7), String(r.params), fmtNum(r.aic, 7), fmtNum(r.bic, 7), fmtNum(r.icl, 7),
-        r.holdoutNll === null ? "-" : fmtNum(r.holdoutNll, 5), fmtSeconds(r.seconds * 1000), r.K === best ? `← best (${criterion})` : "",
+        String(r.K), ...(l1Grid ? [String(r.l1)] : []), fmtNum(r.logLik, 7), String(r.params), fmtNum(r.aic, 7), fmtNum(r.bic, 7), fmtNum(r.icl, 7),
+        r.holdoutNll === null ? "-" : fmtNum(r.holdoutNll, 5), fmtSeconds(r.seconds * 1000), r === bestRow ? `← best (${criterion})` : "",
       ]);
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const n = table[0].n;
     process.stdout.write(
-      `ismm select: ${label}, ${fmtInt(n)} training rows, ${fmtInt(table[0].holdoutRows)} held out; best K = ${best} by ${criterion}${out !== undefined ? `; model written to ${out}` : ""}\n` +
+      `ismm select: ${label}, ${fmtInt(n)} training rows, ${fmtInt(table[0].holdoutRows)} held out; best K = ${best}${l1Grid ? `, λ1 = ${bestRow.l1}` : ""} by ${criterion}${out !== undefined ? `; model written to ${out}` : ""}\n` +
         rows.map((r) => r.map((c, i) => (i === rows[0].length - 1 ? c : c.padStart(widths[i]))).join("  ").trimEnd()).join("\n") + "\n",
     );
   }
@@ -181,7 +192,8 @@ export const selectCommand: Command = {
     "--holdout-fraction): held-out rows are never learned. Columns:",
     "  logLik       ℓ = Σ log p(y | x) of the final model over the n training rows (a scoring pass, not",
     "               the prequential sum of the streaming pass, which mixes early and late models)",
-    "  params       k = (K−1)(d+1) + K·q·(d+1) + K·q  (gate, expert coefficients, variances)",
+    "  params       k = (K−1)(d+1) + K·q·(d+1) + K·q  (gate, expert coefficients, variances); with",
+    "               λ1 > 0 only the nonzero expert coefficients count (the lasso's degrees of freedom)",
     "  AIC, BIC     −2ℓ + 2k,  −2ℓ + k·log n",
     "  ICL          BIC − 2 Σ_i log max_k τ_ik (penalizes overlapping experts; τ: responsibilities)",
     "  holdout NLL  mean −log p(y | x) over the held-out rows",
@@ -189,15 +201,18 @@ export const selectCommand: Command = {
     "picked the true K most often (scripts/select-criterion.ts; README 'Choosing K'). K values whose",
     "fit fails (e.g. too few rows for K experts) are skipped with a warning. The data must be a file.",
     "The K values are fitted in parallel on --jobs worker threads; the results do not depend on --jobs.",
+    "With --l1 a grid of elastic-net λ1 values (docs/SPARSE.md) is fitted for every K and the best",
+    "(K, λ1) pair is chosen by the same criterion; --criterion holdout is the validation-set choice.",
   ].join("\n"),
   flags: [
     ["Data, range and output", [...SELECT_FLAGS, ...DATA_FLAGS]],
-    ["Estimator options for every K (the MoeRegressor options table; --experts is the range above)", ESTIMATOR_FLAGS.filter((f) => f.name !== "experts")],
+    ["Estimator options for every K (the MoeRegressor options table; --experts is the range above)", ESTIMATOR_FLAGS.filter((f) => f.name !== "experts" && f.name !== "l1")],
   ],
   examples: [
     ["ismm select data.csv -t y", "K = 1..6, BIC"],
     ["ismm select data.csv -t y --experts 2-5 --criterion holdout --holdout-fraction 0.3", "held-out NLL"],
     ["ismm select data.csv -t y --json --out best.json | jq .best", "save the best model"],
+    ["ismm select data.csv -t y --experts 3 --l1 auto --criterion holdout", "choose the lasso weight λ1 on held-out rows"],
   ],
   run,
 };

@@ -28,7 +28,10 @@ export const WHOLE_DATA_RESTARTS = 10;
 /** The learner's options: the estimator's, with the MAP prior in force (auto values resolved at initialization). */
 export function learnerContext(st: RegressorState, L: MoeLayout): LearnerContext {
   const prior = st.init?.prior ?? resolvePrior(st.options.variancePrior, st.options.gateRidge, false);
-  return { layout: L, options: { ...st.options, ...prior } as unknown as Record<string, unknown>, rng: st.learnerRng };
+  // Elastic net: ISMM predicts with its last iterate, whose zeros are exact (a Polyak average of sparse
+  // iterates is dense; docs/SPARSE.md).
+  const sparse = st.options.l1 > 0 || st.options.l2 > 0 ? { averageFrom: null } : {};
+  return { layout: L, options: { ...st.options, ...prior, ...sparse } as unknown as Record<string, unknown>, rng: st.learnerRng };
 }
 
 /** Auto (null) prior strengths: stronger when the initialization has fewer than 3 rows per parameter. */
@@ -85,6 +88,7 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
       tol: wholeData ? o.emTol : 1e-12,
       restarts,
       varianceFloor: o.varianceFloor, variancePrior: prior.variancePrior, priorVariance: o.priorVariance, gateRidge: prior.gateRidge,
+      l1: o.l1, l2: o.l2, // elastic net (docs/SPARSE.md)
     });
     theta0 = res.theta;
     // A converged batch fit of the whole data set: its statistic stands for every EM pass over it.

@@ -39,6 +39,8 @@ export const OPTION_TABLE = {
   variancePrior: { kind: "float", min: 0, nullable: true, default: null, doc: "MAP: inverse-gamma prior on every expert variance worth this many rows per coefficient (0 = maximum likelihood); null = 0.05, or 0.5 with fewer than 3 rows per parameter; docs/MAP.md" },
   priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's robust variance" },
   gateRidge: { kind: "float", min: 0, nullable: true, default: null, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood); null = 0, or 1 with fewer than 3 rows per parameter" },
+  l1: { kind: "float", min: 0, default: 0, doc: "elastic net: lasso weight λ1 on every expert slope (intercepts free), per row of mean NLL, on the robustly scaled inputs and targets (ismm and em; with l1 or l2 > 0 ISMM predicts with its last iterate, averageFrom is ignored; docs/SPARSE.md)" },
+  l2: { kind: "float", min: 0, default: 0, doc: "elastic net: ridge weight λ2, penalty (λ2/2)·β² on every expert slope (ismm and em; docs/SPARSE.md)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "rows per step: ISMM's mini-batch (one statistic blend and one exact M-step per batch; docs/MINIBATCH.md) and the gradient methods' mini-batch" },
   threads: { kind: "int", min: 1, nullable: true, default: 1, doc: "ISMM with batchSize > 1: threads computing each batch's statistic (the model does not depend on it); null = the machine's cores" },
@@ -72,6 +74,8 @@ export interface ResolvedOptions {
   readonly variancePrior: number | null;
   readonly priorVariance: number;
   readonly gateRidge: number | null;
+  readonly l1: number;
+  readonly l2: number;
   readonly learningRate: number | null;
   readonly batchSize: number;
   readonly threads: number | null;

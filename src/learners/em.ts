@@ -14,6 +14,8 @@ export interface EmLearnerOptions {
   readonly variancePrior: number;
   readonly priorVariance: number;
   readonly gateRidge: number;
+  readonly l1?: number;
+  readonly l2?: number;
 }
 
 class EmLearner implements Learner {
@@ -80,6 +82,7 @@ function emOptions(ctx: LearnerContext): EmOptions {
   return {
     maxIter: o.emMaxIter, tol: o.emTol, varianceFloor: o.varianceFloor,
     variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
+    l1: o.l1, l2: o.l2,
   };
 }
 

@@ -29,6 +29,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
 import { FULL_COVARIANCE_STEP_SCALE } from "../surrogate/moe-covariance.js";
 import { DEFAULT_REFACTOR_EVERY, moeFastSurrogate, type MoeFastSurrogate, type MoeFastWorkspace } from "../surrogate/moe-fast.js";
+import { streamingPenalty } from "../surrogate/moe-lasso.js";
 import {
   fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerHealth, type LearnerSnapshot,
 } from "./types.js";
@@ -48,6 +49,9 @@ export interface IsmmLearnerOptions {
   /** MAP variance prior (pseudo-rows) and its mode σ0² (surrogate/moe.ts). */
   readonly variancePrior: number;
   readonly priorVariance: number;
+  /** Elastic net on the expert slopes (surrogate/moe-lasso.ts); absent = 0. */
+  readonly l1?: number;
+  readonly l2?: number;
   /** M-step solver; absent = "fast". */
   readonly solver?: IsmmSolver;
   /** Fast solver: rank-one updates between exact refactorizations; absent = DEFAULT_REFACTOR_EVERY. */
@@ -206,7 +210,7 @@ function build(
     cfg = { ...cfg, schedule: { gamma0, alpha: o.stepExponent } };
   };
   if (solver === "exact") {
-    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance });
+    const sur = moeSurrogate(L, { varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, ...streamingPenalty(o) });
     const ws = sur.createWorkspace();
     const s = new Float64Array(sur.statSize);
     const n0 = fill(sur, s, ws);
@@ -216,6 +220,7 @@ function build(
   }
   const sur = moeFastSurrogate(L, {
     varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY,
+    ...streamingPenalty(o), // elastic net (docs/SPARSE.md)
   });
   const ws = sur.createWorkspace(true);
   const s = ws.statistic as Float64Array;

@@ -15,6 +15,10 @@
  * the symmetric ridge ¼(λ/n) Σ_{k≤K} ‖w_k − w̄‖²_D of the full-K gate (A = ½(I − 11ᵀ/K)), which keeps
  * a separable gate finite. Both at 0 give maximum likelihood exactly.
  *
+ * Elastic net (docs/SPARSE.md): with `l1`/`l2` > 0 the objective adds λ1Σ|β| + (λ2/2)Σβ² over the
+ * expert slopes; the expert step is then the penalized solver of surrogate/moe-lasso.ts (a
+ * generalized M-step: it decreases the penalized Q from the current θ), so EM stays monotone.
+ *
  * Memory O(nK + ((K−1)p)²): this is a batch method, not a streaming one.
  */
 import { cholSolve, cholWithRidge, symRank1Blend } from "../core/dense.js";
@@ -22,6 +26,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
 import { addCross, fullPriorPenalty } from "../surrogate/moe-covariance.js";
+import { elasticNetPenalty } from "../surrogate/moe-lasso.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
 import { runDescent } from "./descent.js";
 
@@ -280,6 +285,7 @@ export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWo
     val *= c / n;
   }
   if (em.ridge > 0) val += em.ridge * gatePenalty(L, theta);
+  if (em.sur.l1 > 0 || em.sur.l2 > 0) val += elasticNetPenalty(L, theta, em.sur.l1, em.sur.l2); // docs/SPARSE.md
   return val;
 }
 

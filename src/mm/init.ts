@@ -148,6 +148,10 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const gateStep: GateStep = options.gateStep ?? ((L.K - 1) * L.p <= 64 ? { kind: "newton", iters: 1 } : { kind: "mm", iters: 5 });
   const { K, p, q, d } = L;
   const em = createEmWorkspace(L, n, options);
+  // Elastic net (docs/SPARSE.md): screening and refinement run unpenalized, then a penalized refinement
+  // continues from that fit — a penalized EM from a rough start stalls at β = 0 with a large σ² (the
+  // lasso threshold in the β-step is σ²λ1).
+  const emStart = (options.l1 ?? 0) > 0 || (options.l2 ?? 0) > 0 ? createEmWorkspace(L, n, { ...options, l1: 0, l2: 0 }) : em;
   const labels = new Int32Array(n);
   const mAll = d + q;
   const P = new Float64Array(n * mAll);
@@ -168,11 +172,11 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
       kmeansLabels(P, n, m, K, startRng, labels);
     }
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < K; k++) em.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
+      for (let k = 0; k < K; k++) emStart.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
     }
     const theta = new Float64Array(L.size);
-    mStepFromTau(L, theta, X, Y, n, em, gateStep);
-    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, gateStep }, em);
+    mStepFromTau(L, theta, X, Y, n, emStart, gateStep);
+    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, gateStep }, emStart);
     candidates.push({ theta, nll: res.history[res.history.length - 1] });
   }
   const startNlls = candidates.map((c) => c.nll);
@@ -182,10 +186,11 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const refinedNlls: number[] = [];
   for (let r = 0; r < restarts; r++) {
     const theta = candidates[order[r]].theta;
+    const free = emStart === em ? null : batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, emStart);
     const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, em);
     const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
     refinedNlls.push(nll);
-    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged, iterations: startIters + res.iterations };
+    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged, iterations: startIters + (free?.iterations ?? 0) + res.iterations };
   }
   const b = best as NonNullable<typeof best>;
   return { theta: b.theta, nll: b.nll, startNlls, refinedNlls, converged: b.converged, iterations: b.iterations };

@@ -7,6 +7,7 @@
 import { cholSolve, cholUpper, cholWithRidge } from "../core/dense.js";
 import { expertFromFactor } from "./moe.js";
 import { covarianceMstep } from "./moe-covariance.js";
+import { penalizedExperts, restoreExperts, saveExperts } from "./moe-lasso.js";
 import { spdInverseFromChol } from "../core/sherman-morrison.js";
 import type { FastPlan, MoeFastState, MoeFastWorkspace } from "./moe-fast-types.js";
 
@@ -100,7 +101,8 @@ export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: Mo
       return false;
     }
   }
-  // Experts.
+  // Experts. With an elastic net, θ's experts are kept as the warm start (the loop maintains the factors).
+  if (ws.lasso !== null) saveExperts(L, theta, ws.lasso);
   let ok = true;
   const B = F.beta;
   const nu = priorRows * ws.rowWeight[0];
@@ -137,6 +139,12 @@ export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: Mo
     } else if (!refactorExpert(fp, F, k, s, theta, ws)) {
       ok = false;
     }
+  }
+  if (ws.lasso !== null) {
+    // Elastic net (surrogate/moe-lasso.ts): the carried β is the least-squares solution, not the lasso's.
+    restoreExperts(L, theta, ws.lasso);
+    if (!ok && K === 1) return false; // K = 1: Sxx_1 is G2, s is outside the valid set
+    return penalizedExperts(L, S, s, theta, ws.lasso, nu, nuSigma0, varianceFloor, deadTol) && ok;
   }
   return ok;
 }

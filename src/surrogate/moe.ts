@@ -44,9 +44,10 @@ import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
 import { addRows, createBlockScratch, type BlockScratch } from "./moe-block.js";
 import { blendCross, covarianceMstep, createCovWorkspace, fullExpertObjective, type CovWorkspace } from "./moe-covariance.js";
 import type { Surrogate } from "./types.js";
+import { createLassoWorkspace, elasticNetPenalty, penalizedExperts, type ElasticNetOptions, type LassoWorkspace } from "./moe-lasso.js";
 
 /** Numerical safeguards of the MoE M-step. */
-export interface MoeSurrogateOptions {
+export interface MoeSurrogateOptions extends ElasticNetOptions {
   /** Lower bound σ²_min on every expert variance (in the units the model sees). Default 1e-6. */
   readonly varianceFloor?: number;
   /** An expert whose weight s0_k is ≤ this keeps its parameters. Default 1e-8. */
@@ -71,6 +72,8 @@ export interface MoeWorkspace extends RowWorkspace {
   pre: MstepFactors | null;
   /** Full-covariance scratch (surrogate/moe-covariance.ts). */
   readonly cov: CovWorkspace;
+  /** Elastic-net solver scratch (surrogate/moe-lasso.ts); null when l1 = l2 = 0. */
+  readonly lasso: LassoWorkspace | null;
 }
 
 /**
@@ -93,6 +96,9 @@ export interface MoeSurrogate extends Surrogate<MoeWorkspace> {
   readonly priorVariance: number;
   /** c·p: the prior's weight in rows per expert. */
   readonly priorRows: number;
+  /** Elastic-net weights λ1, λ2 on the expert slopes (surrogate/moe-lasso.ts; 0 = off). */
+  readonly l1: number;
+  readonly l2: number;
   /** Expert half of the M-step (used by batch EM, whose expert M-step is the same). */
   mstepExperts(s: Float64Array, theta: Float64Array, ws: MoeWorkspace): boolean;
   /** Gate half of the M-step (the Böhning–Newton step). */
@@ -148,6 +154,9 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
   const S = moeStatLayout(L);
   const { K, q, p } = L;
   const priorRows = variancePrior * p;
+  const penalty = createLassoWorkspace(L, options); // validates l1, l2 (null: off)
+  const l1 = penalty?.l1 ?? 0;
+  const l2 = penalty?.l2 ?? 0;
 
   function createWorkspace(): MoeWorkspace {
     return {
@@ -155,6 +164,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       block: createBlockScratch(L),
       pre: null,
       cov: createCovWorkspace(L),
+      lasso: penalty === null ? null : createLassoWorkspace(L, options),
     };
   }
 
@@ -209,6 +219,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     const { R } = ws;
     const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
+    if (ws.lasso !== null) return penalizedExperts(L, S, s, theta, ws.lasso, nu, nuSigma0, varianceFloor, deadTol); // elastic net
     let ok = true;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];
@@ -281,7 +292,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     return rowNll(L, theta, x, xo, y, yo, ws);
   }
 
-  /** L(θ; s) + R_ν(θ) with ν = c·ws.rowWeight[0] (the penalized surrogate the MAP M-step minimizes). */
+  /** L(θ; s) + R_ν(θ) + P(β) with ν = c·ws.rowWeight[0], P the elastic net (the penalized surrogate the M-step minimizes). */
   function objective(theta: Float64Array, s: Float64Array, ws: MoeWorkspace): number {
     const nu = priorRows * ws.rowWeight[0];
     // Full covariance: the prior's shape comes from s through θ̄(s)'s least-squares β (moe-covariance.ts).
@@ -303,6 +314,7 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
         if (nu > 0) val += 0.5 * nu * (v + priorVariance * Math.exp(-v));
       }
     }
+    if (penalty !== null) val += elasticNetPenalty(L, theta, l1, l2);
     for (let k = 0; k < K - 1; k++) {
       val -= dot(p, theta, L.gate + k * p, s, S.G1 + k * p);
       for (let l = 0; l < K - 1; l++) {
@@ -324,6 +336,8 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     variancePrior,
     priorVariance,
     priorRows,
+    l1,
+    l2,
     createWorkspace,
     accumulate,
     mstep,
