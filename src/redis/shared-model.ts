@@ -1,0 +1,113 @@
+/**
+ * The model shared by the workers of one consumer group: a snapshot (`MoeRegressor.toJSON()`) and a
+ * version `n:tag` in Redis, cached by each worker and refreshed only when the version changed.
+ *
+ * `commit` learns a batch on the cached model at the current version and writes the new snapshot,
+ * the version n+1 and the XACK of exactly the batch's ids in one atomic script; when another
+ * worker committed first (the version moved), the batch is learned again at the new state
+ * (optimistic concurrency: every batch statistic is taken at the θ it is blended into). Ids
+ * another worker learned meanwhile (claimed from this one) are dropped before learning.
+ */
+import { randomBytes } from "node:crypto";
+import { MoeRegressor } from "../index.js";
+import type { ModelKeys } from "./address.js";
+import type { ModelScripts } from "./scripts.js";
+
+/** Never equal to a stored version: forces the next load to fetch the snapshot. */
+const STALE = "stale";
+
+export interface CommitStats {
+  /** Commits that went through. */
+  commits: number;
+  /** Commit attempts refused because another worker committed first (each means one recomputation). */
+  conflicts: number;
+  /** Snapshots fetched and parsed because the version moved. */
+  reloads: number;
+}
+
+/** What a batch learns, given the model at the version it is learned at and which ids are still pending. */
+export type BatchStep = (model: MoeRegressor, pending: (index: number) => boolean) => void;
+
+export class SharedModel {
+  private version = STALE;
+  private cached: MoeRegressor | null = null;
+  readonly stats: CommitStats = { commits: 0, conflicts: 0, reloads: 0 };
+  private readonly keys3: readonly [string, string, string];
+
+  constructor(
+    private readonly scripts: ModelScripts,
+    keys: ModelKeys,
+    private readonly group: string,
+  ) {
+    this.keys3 = [keys.version, keys.state, keys.stream];
+  }
+
+  /** The commit number of the cached version (0: none). */
+  get commitNumber(): number {
+    return this.version === STALE ? 0 : Number(this.version.split(":")[0]);
+  }
+
+  /** The cached model (null: none, or dropped after a conflict). */
+  get current(): MoeRegressor | null {
+    return this.cached;
+  }
+
+  /** Refreshes the cache; returns the model (null: no model yet) and which of `ids` are still pending. */
+  async load(ids: readonly string[] = []): Promise<{ model: MoeRegressor | null; pending: string }> {
+    const [v, state, flags] = await this.scripts.load(this.keys3, this.version, this.group, ids);
+    if (v === null) {
+      this.version = STALE;
+      this.cached = null;
+    } else if (v !== this.version) {
+      this.cached = MoeRegressor.fromJSON(JSON.parse(state as string));
+      this.version = v;
+      this.stats.reloads++;
+    }
+    return { model: this.cached, pending: flags };
+  }
+
+  /**
+   * Learns `step` on the current model and commits it with the XACK of `ids`, retrying at the new
+   * state after a conflict. Returns the indices of `ids` this commit acknowledged (those another
+   * worker had learned meanwhile are left out; empty when none was left).
+   */
+  async commit(ids: readonly string[], step: BatchStep): Promise<number[]> {
+    for (;;) {
+      const { model, pending } = await this.load(ids);
+      if (model === null) throw new Error("the shared model disappeared from Redis (its keys were deleted during the fit)");
+      const keep: number[] = [];
+      for (let i = 0; i < ids.length; i++) if (pending[i] === "1") keep.push(i);
+      if (keep.length === 0) return keep;
+      step(model, (i) => pending[i] === "1");
+      const next = nextVersion(this.version);
+      const json = JSON.stringify(model.toJSON());
+      const r = await this.scripts.commit(this.keys3, this.version, next, json, this.group, keep.map((i) => ids[i]));
+      if (r >= 0) {
+        this.version = next;
+        this.stats.commits++;
+        return keep;
+      }
+      // The cached model has learned the batch at a version that is no longer current: drop it.
+      this.version = STALE;
+      this.cached = null;
+      this.stats.conflicts++;
+    }
+  }
+
+  /** Commits the first model (expected version: none). False when another worker's came first. */
+  async commitFirst(model: MoeRegressor, ids: readonly string[]): Promise<boolean> {
+    const next = nextVersion("0:");
+    const r = await this.scripts.commit(this.keys3, "", next, JSON.stringify(model.toJSON()), this.group, ids);
+    if (r < 0) return false;
+    this.version = next;
+    this.cached = model;
+    this.stats.commits++;
+    return true;
+  }
+}
+
+/** `n+1:tag` with a fresh random tag, so a version value is never reused (see docs/SCALE-OUT.md). */
+function nextVersion(v: string): string {
+  const n = v === STALE ? 0 : Number(v.split(":")[0]);
+  return `${n + 1}:${randomBytes(6).toString("hex")}`;
+}
