@@ -50,7 +50,6 @@ describe("redis: faults", { skip: NO_REDIS }, () => {
     assert.equal(shared.nSeen, ROWS);
     assert.equal(shared.nLearned + (shared.initialization?.rows ?? 0), ROWS);
     assert.deepEqual(await groupState(redis, "rows", "g"), { pending: 0, lag: 0 });
-    redis.disconnect();
   });
 
   it("restarting with the same --consumer name takes its pending entries back at once", async () => {
@@ -68,13 +67,11 @@ describe("redis: faults", { skip: NO_REDIS }, () => {
     assert.equal(back.code, 0, back.stderr);
     assert.equal(learnedRows(back.stdout), 500);
     assert.equal((await sharedModel(redis, "rows", "g")).nSeen, 3500);
-    redis.disconnect();
   });
 
   it("Redis restarted mid-run (AOF): the workers reconnect and every row is learned exactly once", async () => {
     const s = await start(true);
     const redis = s.client();
-    redis.on("error", () => undefined);
     const [names, rows] = csvRows(syntheticCsv(ROWS, 33));
     await loadRows(redis, "rows", names, rows);
     const runs = [collect(worker(s, "a", join(tmp.dir, "ra.json"))), collect(worker(s, "b", join(tmp.dir, "rb.json")))];
@@ -86,7 +83,6 @@ describe("redis: faults", { skip: NO_REDIS }, () => {
     const shared = await sharedModel(redis, "rows", "g");
     assert.equal(shared.nSeen, ROWS);
     assert.deepEqual(await groupState(redis, "rows", "g"), { pending: 0, lag: 0 });
-    redis.disconnect();
   });
 
   it("a connection lost for good ends the worker with one line, exit 1", async () => {
@@ -94,7 +90,6 @@ describe("redis: faults", { skip: NO_REDIS }, () => {
     const redis = s.client();
     const [names, rows] = csvRows(syntheticCsv(ROWS, 34));
     await loadRows(redis, "rows", names, rows);
-    redis.disconnect();
     const w = collect(worker(s, "a", join(tmp.dir, "lost.json"), ["--redis-retry", "500"]));
     const probe = s.client();
     await waitFor(async () => (await commitNumber(probe, "rows", "g")) >= 2, 30000, "two commits");

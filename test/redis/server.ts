@@ -40,6 +40,7 @@ export interface ServerOptions {
 
 export class RedisServer {
   private proc: ChildProcess | null = null;
+  private readonly clients: Redis[] = [];
   private constructor(
     readonly port: number,
     readonly dir: string,
@@ -57,9 +58,12 @@ export class RedisServer {
     return `redis://${auth !== undefined ? `${auth}@` : ""}127.0.0.1:${this.port}/${stream}`;
   }
 
-  /** A client (authenticated with the server's requirepass, if any). */
+  /** A client (authenticated with the server's requirepass, if any), disconnected by `close`. */
   client(): Redis {
-    return new Redis({ host: "127.0.0.1", port: this.port, password: this.opts.requirepass, lazyConnect: false, maxRetriesPerRequest: 3 });
+    const c = new Redis({ host: "127.0.0.1", port: this.port, password: this.opts.requirepass, maxRetriesPerRequest: 3 });
+    c.on("error", () => undefined); // reconnects by itself while the server restarts
+    this.clients.push(c);
+    return c;
   }
 
   async launch(): Promise<void> {
@@ -97,6 +101,7 @@ export class RedisServer {
   }
 
   async close(): Promise<void> {
+    for (const c of this.clients) c.disconnect();
     await this.stop("SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }

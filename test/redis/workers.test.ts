@@ -20,7 +20,6 @@ describe("redis: workers of one group", { skip: NO_REDIS }, () => {
     redis = server.client();
   });
   after(async () => {
-    redis?.disconnect();
     await server?.close();
     tmp.cleanup();
   });
