@@ -2,7 +2,7 @@
  * ismm — incremental stochastic Majorization-Minimization for softmax-gated mixture-of-experts
  * regression on data streams (arXiv 2601.19811). Public API: re-exports only.
  */
-export { IsmmError, OptionError, DataError, InputError, RowError, ModelFormatError, NotFittedError, NumericalError, formatLocation, osErrorReason } from "./core/errors.js";
+export { IsmmError, OptionError, DataError, InputError, RowError, ModelFormatError, NotFittedError, NumericalError, WorkerError, formatLocation, osErrorReason } from "./core/errors.js";
 export { MAX_ABS_VALUE, isComputable } from "./core/limits.js";
 export type { DataLocation } from "./core/errors.js";
 export { createRng, rngFromState } from "./core/rng.js";
@@ -28,6 +28,10 @@ export { logisticSurrogate } from "./surrogate/logistic.js";
 export { stepSize } from "./mm/schedule.js";
 export type { StepSchedule } from "./mm/schedule.js";
 export { ismmInit, ismmStep, ismmParams } from "./mm/ismm.js";
+export { batchStepSize, ismmBatchStep, batchSum } from "./mm/minibatch.js";
+export { CHUNK_ROWS } from "./parallel/chunks.js";
+export { SerialBatchStats, createBatchStats, availableThreads, type BatchStats } from "./parallel/batch-stats.js";
+export { StatPool, type StatPoolOptions } from "./parallel/pool.js";
 export type { IsmmConfig, IsmmState } from "./mm/ismm.js";
 export { batchMM, batchStats } from "./mm/batch-mm.js";
 export type { BatchOptions, BatchResult } from "./mm/batch-mm.js";

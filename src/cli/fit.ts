@@ -116,7 +116,10 @@ export function whatRan(model: MoeRegressor, learningPasses: number): string {
     : `initialization: ${fmtInt(init.rows)} rows, ${init.method === "given" ? "given parameters" : `EM${init.restarts > 1 ? ` (${init.restarts} restarts)` : ""}`}`;
   if (method === "em") return `${start}; then batch EM on every row`;
   const n = model.nLearned;
-  return `${start}; then ${learningPasses} ${method} pass${learningPasses === 1 ? "" : "es"} (${fmtInt(n)} row${n === 1 ? "" : "s"} learned)`;
+  const B = model.options.batchSize;
+  const T = model.threadCount;
+  const batches = method === "ismm" && B > 1 ? `, mini-batches of ${fmtInt(B)} rows on ${T} thread${T === 1 ? "" : "s"}` : "";
+  return `${start}; then ${learningPasses} ${method} pass${learningPasses === 1 ? "" : "es"} (${fmtInt(n)} row${n === 1 ? "" : "s"} learned${batches})`;
 }
 
 async function run(flags: Flags, ctx: Ctx): Promise<number> {
@@ -159,7 +162,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
       epochs = 1;
     }
   }
-  const runOptions: Record<string, unknown> = { ...model.options, targets, features: featureFlag ?? null, epochs, format, skipInvalid };
+  // The thread count changes the speed, never the model (parallel/chunks.ts): a resume may use another.
+  const { threads: _threads, ...modelOptions } = model.options;
+  const runOptions: Record<string, unknown> = { ...modelOptions, targets, features: featureFlag ?? null, epochs, format, skipInvalid };
   ctx.detail(`ismm ${packageVersion()}, node ${process.version}`);
   ctx.detail(`options: ${JSON.stringify(runOptions)}`);
 
@@ -170,6 +175,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     const ck = await readCheckpoint(resumePath);
     saved = ck.fingerprint;
     model = ck.model;
+    if (Object.hasOwn(options, "threads")) model = MoeRegressor.fromJSON(model.toJSON(), { threads: options.threads as number | null });
     const p = ck.progress;
     if (p.epoch > epochs) {
       throw new UsageError(`cannot resume from '${resumePath}': it is at epoch ${p.epoch} of ${p.epochs}, past --epochs ${epochs}; rerun with the options of the interrupted fit`, cmd);

@@ -105,6 +105,13 @@ export class NumericalError extends IsmmError {
   }
 }
 
+/** A worker thread of the parallel batch statistic failed or stopped responding (message says which and why). */
+export class WorkerError extends IsmmError {
+  constructor(message: string) {
+    super("E_WORKER", message);
+  }
+}
+
 /** The OS reason of a Node system error (`no such file or directory (ENOENT)`), else its message. */
 export function osErrorReason(err: unknown): string {
   if (err instanceof Error) {

@@ -10,6 +10,7 @@
  *     lowest EM objective (mean NLL + MAP penalty, which a collapsed expert cannot game) is kept;
  *  4. the learner starts from θ0 with the remaining buffer (ISMM seeds its statistic with it).
  */
+import { attachScorer } from "./learn-row.js";
 import { createRng } from "../core/rng.js";
 import { InputError } from "../core/errors.js";
 import { learnerFactory } from "../learners/registry.js";
@@ -93,5 +94,6 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
   st.scaler = sc;
   st.nllOffset = nllShift(sc);
   st.learner = learnerFactory(o.method).create(learnerContext(st, L), theta0, { X: X.subarray(0, n * L.p), Y: Y.subarray(0, n * L.q), n, weight });
+  attachScorer(st, L);
   st.buffer = null;
 }

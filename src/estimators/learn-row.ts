@@ -89,26 +89,77 @@ export function noteOutlier(st: RegressorState, ordinal: number): void {
   if (c.outlierRows.length < MAX_EXAMPLES) c.outlierRows.push(ordinal);
 }
 
+/**
+ * Gives a learner that scores rows itself (mini-batch ISMM, when a batch starts) the estimator's
+ * prequential scorer. Call whenever `st.learner` is set.
+ */
+export function attachScorer(st: RegressorState, L: MoeLayout): void {
+  const learner = st.learner;
+  if (learner?.setScorer === undefined) return;
+  learner.setScorer((X, xo, Y, yo) => scoreRow(st, L, learner, X, xo, Y, yo));
+}
+
 /** Prequential score of the scaled row under the predicting parameters, then one learner step. */
 function scoreAndLearn(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array): void {
+  if (learner.setScorer === undefined) scoreRow(st, L, learner, xs, 0, ys, 0);
+  learner.learn(xs, 0, ys, 0);
+  st.learned++;
+}
+
+/** Adds the prequential score of the scaled row (X[xo..], Y[yo..]) under the predicting parameters. */
+function scoreRow(st: RegressorState, L: MoeLayout, learner: Learner, X: Float64Array, xo: number, Y: Float64Array, yo: number): void {
   const ws = st.rowWs as RowWorkspace;
-  if (st.trackSq) addSquaredError(st, L, learner, xs, ys, ws);
-  rowPosterior(L, learner.params(), xs, 0, ys, 0, ws);
+  if (st.trackSq) addSquaredError(st, L, learner, X, xo, Y, yo, ws);
+  rowPosterior(L, learner.params(), X, xo, Y, yo, ws);
   const f = ws.loss[0];
   if (Number.isFinite(f)) {
     st.preqSum += f + st.nllOffset;
     st.preqCount++;
   }
-  learner.learn(xs, 0, ys, 0);
-  st.learned++;
+}
+
+/**
+ * Learns m checked rows (raw X m×d, Y m×q) of an initialized model as ONE mini-batch step: each row
+ * is scaled, screened for outliers (counted, left out) and scored by the predicting parameters, then
+ * the kept rows go to `learner.learnBatch` together (or one by one for a method without batch steps).
+ */
+export function learnRowsAsBatch(st: RegressorState, L: MoeLayout, X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number): void {
+  const learner = st.learner as Learner;
+  const sc = st.scaler as Scaler;
+  learner.flushPending?.(); // rows of an unfinished batch come first, as their own step
+  if (st.batchX === null || st.batchX.length < m * L.p) {
+    st.batchX = new Float64Array(m * L.p);
+    st.batchY = new Float64Array(m * L.q);
+  }
+  const bX = st.batchX;
+  const bY = st.batchY as Float64Array;
+  let kept = 0;
+  for (let i = 0; i < m; i++) {
+    st.seen++;
+    scaleDesign(sc, X, xo + i * L.d, L.d, bX, kept * L.p);
+    scaleTargets(sc, Y, yo + i * L.q, L.q, bY, kept * L.q);
+    if (isOutlier(st, L, bX, kept * L.p, bY, kept * L.q)) {
+      noteOutlier(st, st.seen);
+      continue;
+    }
+    scoreRow(st, L, learner, bX, kept * L.p, bY, kept * L.q);
+    if (learner.learnBatch === undefined) {
+      learner.learn(bX, kept * L.p, bY, kept * L.q);
+      st.learned++;
+    } else kept++;
+  }
+  if (kept > 0) {
+    (learner.learnBatch as NonNullable<Learner["learnBatch"]>)(bX, 0, bY, 0, kept);
+    st.learned += kept;
+  }
 }
 
 /** Squared error (original units) of the predictive mean of the scaled row, before learning it. */
-function addSquaredError(st: RegressorState, L: MoeLayout, learner: Learner, xs: Float64Array, ys: Float64Array, ws: RowWorkspace): void {
+function addSquaredError(st: RegressorState, L: MoeLayout, learner: Learner, X: Float64Array, xo: number, Y: Float64Array, yo: number, ws: RowWorkspace): void {
   const sc = st.scaler as Scaler;
-  predictMoments(L, learner.params(), xs, 0, ws, st.sqMean, st.sqVar);
+  predictMoments(L, learner.params(), X, xo, ws, st.sqMean, st.sqVar);
   for (let j = 0; j < L.q; j++) {
-    const r = sc.yScale[j] * (ys[j] - st.sqMean[j]);
+    const r = sc.yScale[j] * (Y[yo + j] - st.sqMean[j]);
     st.preqSq += r * r;
   }
   st.preqSqRows++;

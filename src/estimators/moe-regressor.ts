@@ -21,9 +21,10 @@ import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
+import { availableThreads } from "../parallel/batch-stats.js";
 import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitSummary } from "./diagnostics.js";
 import { initialize } from "./initialize.js";
-import { checkRow, learnRow } from "./learn-row.js";
+import { checkRow, learnRow, learnRowsAsBatch } from "./learn-row.js";
 import { parseModelFile, type ModelSnapshot } from "./model-file.js";
 import type { Prediction, Predictions } from "./prediction.js";
 import { resolveOptions, type MoeRegressorOptions, type ResolvedOptions } from "./options.js";
@@ -108,6 +109,10 @@ export class MoeRegressor {
   trackPrequentialError(): void {
     this.st.trackSq = true;
   }
+  /** Threads the ISMM batch statistic runs on (`threads`, with null resolved to the machine's cores). */
+  get threadCount(): number {
+    return this.options.threads ?? availableThreads();
+  }
   /** The learner's method. */
   get method(): string {
     return this.options.method;
@@ -163,6 +168,50 @@ export class MoeRegressor {
     const q = Y.length / n;
     const L = ensureDims(this.st, d, q, "learnMany");
     for (let i = 0; i < n; i++) this.learnChecked("learnMany", L, X, i * d, Y, i * q, i);
+  }
+
+  /**
+   * Learns m rows as ONE mini-batch ISMM step (mm/minibatch.ts): their statistic at the current θ
+   * is blended into s once and the M-step runs once, whatever `batchSize` is (rows waiting in a
+   * partial batch of `learnOne` are learned first, as their own step). X is m×d row-major, Y m×q,
+   * raw units as in `learnOne`. Every row is checked first: on a RowError (`err.row` = index in this
+   * call) nothing is learned. Before initialization the rows fill the initialization buffer one by
+   * one, and the rest of the call is the first batch. Outliers are counted and left out. Methods
+   * without a batch step (gradient baselines, EM) learn the rows one by one.
+   */
+  learnBatch(X: ArrayLike<number>, Y: ArrayLike<number>, m: number): void {
+    if (!Number.isInteger(m) || m < 0) throw new InputError(`learnBatch requires a non-negative integer m, got ${m}`);
+    if (m === 0) return;
+    if (X.length % m !== 0 || Y.length % m !== 0) {
+      throw new InputError(`learnBatch requires X of length m·d and Y of length m·q, got ${X.length} and ${Y.length} for m = ${m}`);
+    }
+    const d = X.length / m;
+    const q = Y.length / m;
+    const L = ensureDims(this.st, d, q, "learnBatch");
+    const st = this.st;
+    if (st.finished && st.learner?.storesRows) throw new InputError(`learnBatch after finish() is not supported for method '${st.options.method}' (batch EM fits once)`);
+    for (let i = 0; i < m; i++) {
+      try {
+        checkRow("learnBatch", i, X, i * d, L.d, Y, i * q, L.q);
+      } catch (e) {
+        if (e instanceof RowError) st.counters.rejected++;
+        throw e;
+      }
+    }
+    let i = 0;
+    while (i < m && st.learner === null) {
+      if (learnRow(st, L, X, i * d, Y, i * q)) initialize(st, false);
+      i++;
+    }
+    if (i < m) learnRowsAsBatch(st, L, X, i * d, Y, i * q, m - i);
+  }
+
+  /**
+   * Stops the worker threads of `threads` > 1 (they never keep the process alive, but hold memory).
+   * The model stays usable: threads start again when needed.
+   */
+  close(): void {
+    this.st.learner?.close?.();
   }
 
   /** Alias of `learnMany` (scikit-learn naming). */
@@ -374,11 +423,14 @@ export class MoeRegressor {
     return toSnapshot(this.st, this.isInitialized ? this.diagnostics() : null);
   }
 
-  /** Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. */
-  static fromJSON(data: unknown): MoeRegressor {
+  /**
+   * Restores a model from `toJSON()` output, validating it. Throws ModelFormatError. The thread
+   * count is not saved (it never changes the model): give `threads` to continue learning on several.
+   */
+  static fromJSON(data: unknown, runtime: { readonly threads?: number | null } = {}): MoeRegressor {
     let st: RegressorState;
     try {
-      st = fromParsed(parseModelFile(data));
+      st = fromParsed(parseModelFile(data), runtime.threads);
     } catch (e) {
       if (e instanceof ModelFormatError) throw e;
       throw new ModelFormatError(`invalid model file: ${(e as Error).message}`);

@@ -39,7 +39,8 @@ export const OPTION_TABLE = {
   priorVariance: { kind: "float", min: 0, minOpen: true, default: 0.1, doc: "MAP: the prior's mode of each expert variance, as a fraction of the target's robust variance" },
   gateRidge: { kind: "float", min: 0, nullable: true, default: null, doc: "MAP: ridge on the gate slopes worth this many rows, in the EM initialization and batch EM (0 = maximum likelihood); null = 0, or 1 with fewer than 3 rows per parameter" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
-  batchSize: { kind: "int", min: 1, default: 1, doc: "gradient methods' mini-batch size" },
+  batchSize: { kind: "int", min: 1, default: 1, doc: "rows per step: ISMM's mini-batch (one statistic blend and one exact M-step per batch; docs/MINIBATCH.md) and the gradient methods' mini-batch" },
+  threads: { kind: "int", min: 1, nullable: true, default: 1, doc: "ISMM with batchSize > 1: threads computing each batch's statistic (the model does not depend on it); null = the machine's cores" },
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
   emMaxIter: { kind: "int", min: 1, default: 1000, doc: "batch EM: maximum iterations" },
   emTol: { kind: "float", min: 0, default: 1e-10, doc: "batch EM: relative NLL change for convergence" },
@@ -71,6 +72,7 @@ export interface ResolvedOptions {
   readonly gateRidge: number | null;
   readonly learningRate: number | null;
   readonly batchSize: number;
+  readonly threads: number | null;
   readonly hessianEvery: number;
   readonly emMaxIter: number;
   readonly emTol: number;

@@ -2,6 +2,7 @@
  * A `MoeRegressor`'s state to and from its saved form (estimators/model-file.ts): save → load →
  * continue is bit-identical to never stopping.
  */
+import { attachScorer } from "./learn-row.js";
 import { ModelFormatError } from "../core/errors.js";
 import { rngFromState } from "../core/rng.js";
 import { learnerFactory } from "../learners/registry.js";
@@ -18,10 +19,12 @@ export function toSnapshot(st: RegressorState, diagnostics: FitDiagnostics | nul
   const L = st.L;
   const sc = st.scaler;
   const b = st.buffer;
+  // `threads` is how fast this process runs, not part of the model (the result does not depend on it).
+  const { threads: _threads, ...options } = st.options;
   return {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    options: { ...st.options },
+    options,
     meta: st.meta,
     dims: L ? { K: L.K, d: L.d, q: L.q } : null,
     scaler: sc ? { xMean: toNumbers(sc.xMean), xScale: toNumbers(sc.xScale), yMean: toNumbers(sc.yMean), yScale: toNumbers(sc.yScale) } : null,
@@ -53,8 +56,9 @@ function countersFrom(v: unknown): RowCounters {
 }
 
 /** Rebuilds the state from a validated model file. Throws ModelFormatError. */
-export function fromParsed(f: ParsedModel): RegressorState {
-  const st = createState(resolveOptions(f.options as Record<string, unknown>));
+export function fromParsed(f: ParsedModel, threads?: number | null): RegressorState {
+  const opts = f.options as Record<string, unknown>;
+  const st = createState(resolveOptions(threads === undefined ? opts : { ...opts, threads }));
   st.meta = f.meta;
   st.learnerRng = rngFromState(f.rngLearner);
   st.orderRng = rngFromState(f.rngOrder);
@@ -88,6 +92,7 @@ export function fromParsed(f: ParsedModel): RegressorState {
     st.nllOffset = nllShift(st.scaler);
     if (f.learner.method !== st.options.method) throw new ModelFormatError(`model file learner method must be '${st.options.method}'`);
     st.learner = learnerFactory(st.options.method).restore(learnerContext(st, L), f.learner);
+    attachScorer(st, L);
   }
   return st;
 }

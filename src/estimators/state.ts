@@ -56,6 +56,9 @@ export interface RegressorState {
   /** q-vectors for the prequential squared error's prediction. */
   sqMean: Float64Array;
   sqVar: Float64Array;
+  /** `learnBatch` scratch: scaled design rows and targets (grown to the largest batch). */
+  batchX: Float64Array | null;
+  batchY: Float64Array | null;
 }
 
 export function createState(options: ResolvedOptions): RegressorState {
@@ -66,6 +69,7 @@ export function createState(options: ResolvedOptions): RegressorState {
     seen: 0, learned: 0, preqSum: 0, preqCount: 0, preqSq: 0, preqSqRows: 0, trackSq: false, finished: false,
     counters: emptyCounters(), init: null,
     xs: new Float64Array(0), ys: new Float64Array(0), rowWs: null, sqMean: new Float64Array(0), sqVar: new Float64Array(0),
+    batchX: null, batchY: null,
   };
 }
 

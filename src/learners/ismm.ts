@@ -18,6 +18,8 @@
  */
 import { OptionError } from "../core/errors.js";
 import { batchStats } from "../mm/batch-mm.js";
+import { availableThreads, createBatchStats, type BatchStats } from "../parallel/batch-stats.js";
+import { batchStep, IsmmBatchLearner, pendingFromSnapshot } from "./ismm-batch.js";
 import { ismmInit, ismmParams, ismmStep, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace } from "../surrogate/moe.js";
@@ -45,6 +47,10 @@ export interface IsmmLearnerOptions {
   readonly solver?: IsmmSolver;
   /** Fast solver: rank-one updates between exact refactorizations; absent = DEFAULT_REFACTOR_EVERY. */
   readonly refactorEvery?: number;
+  /** Rows per mini-batch step (mm/minibatch.ts); absent or 1 = per-row ISMM. */
+  readonly batchSize?: number;
+  /** Threads computing a batch's statistic; null = the machine's cores; absent = 1. */
+  readonly threads?: number | null;
 }
 
 /** The surrogate and its workspace, tagged by solver. */
@@ -55,10 +61,13 @@ type Engine =
 class IsmmLearner implements Learner {
   readonly method = "ismm" as const;
   readonly storesRows = false;
+  private stats: BatchStats | null = null;
+  private sumBuf: Float64Array | null = null;
   constructor(
     private readonly engine: Engine,
     private readonly cfg: IsmmConfig,
     readonly state: IsmmState,
+    private readonly threads: number,
   ) {}
   get nSeen(): number {
     return this.state.n;
@@ -72,6 +81,26 @@ class IsmmLearner implements Learner {
     return e.solver === "fast"
       ? ismmStep(e.sur, this.cfg, this.state, x, xo, y, yo, e.ws)
       : ismmStep(e.sur, this.cfg, this.state, x, xo, y, yo, e.ws);
+  }
+  /**
+   * m rows as ONE mini-batch step (mm/minibatch.ts) through the exact M-step; the fast solver's
+   * inverses are then rebuilt from s at its next row.
+   */
+  learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
+    if (m <= 0) return;
+    const e = this.engine;
+    if (this.stats === null) this.stats = createBatchStats(e.sur.layout, this.threads, m);
+    if (this.sumBuf === null) this.sumBuf = new Float64Array(e.sur.statSize);
+    if (e.solver === "fast") {
+      this.stats = batchStep(e.sur.exact, e.ws, this.cfg, this.state, this.stats, this.sumBuf, X, xo, Y, yo, m);
+      e.sur.invalidate(e.ws);
+    } else {
+      this.stats = batchStep(e.sur, e.ws, this.cfg, this.state, this.stats, this.sumBuf, X, xo, Y, yo, m);
+    }
+  }
+  close(): void {
+    this.stats?.close();
+    this.stats = null;
   }
   params(): Float64Array {
     return ismmParams(this.state);
@@ -128,7 +157,16 @@ export function autoStepScale(L: MoeLayout, n0: number, alpha: number, refining 
  */
 export const REFINE_STEP_SCALE = 0.25;
 
-function resolve(ctx: LearnerContext): { L: MoeLayout; cfg: IsmmConfig; solver: IsmmSolver; o: IsmmLearnerOptions } {
+interface Resolved {
+  readonly L: MoeLayout;
+  readonly cfg: IsmmConfig;
+  readonly solver: IsmmSolver;
+  readonly o: IsmmLearnerOptions;
+  readonly batchSize: number;
+  readonly threads: number;
+}
+
+function resolve(ctx: LearnerContext): Resolved {
   const o = ctx.options as unknown as IsmmLearnerOptions;
   const cfg: IsmmConfig = {
     // γ0 is fixed in `build` once the initial statistic's row count is known (or read from a snapshot).
@@ -140,7 +178,10 @@ function resolve(ctx: LearnerContext): { L: MoeLayout; cfg: IsmmConfig; solver: 
   if (!Number.isInteger(refactorEvery) || refactorEvery < 1) {
     throw new OptionError(`The 'refactorEvery' option of ISMM must be an int in the range [1, inf). Got ${refactorEvery} instead`);
   }
-  return { L: ctx.layout, cfg, solver: resolveSolver(o.solver), o };
+  const batchSize = o.batchSize ?? 1;
+  const threads = o.threads === null ? availableThreads() : (o.threads ?? 1);
+  // Mini-batch steps use the exact M-step: O(K p³) once per batch (the fast solver's rank-one updates are per row).
+  return { L: ctx.layout, cfg, solver: batchSize > 1 ? "exact" : resolveSolver(o.solver), o, batchSize, threads };
 }
 
 /**
@@ -152,7 +193,7 @@ function build(
   ctx: LearnerContext, theta0: Float64Array, fill: (sur: MoeSurrogate | MoeFastSurrogate, s: Float64Array, ws: MoeWorkspace | MoeFastWorkspace) => number,
   savedGamma0?: number,
   refining = false,
-): { engine: Engine; cfg: IsmmConfig; state: IsmmState } {
+): { engine: Engine; cfg: IsmmConfig; state: IsmmState; r: Resolved } {
   const r = resolve(ctx);
   const { L, solver, o } = r;
   let cfg = r.cfg;
@@ -167,7 +208,7 @@ function build(
     const n0 = fill(sur, s, ws);
     withGamma0(n0);
     const base = ismmInit(sur, theta0, s, n0);
-    return { engine: { solver, sur, ws }, cfg, state: base };
+    return { engine: { solver, sur, ws }, cfg, state: base, r };
   }
   const sur = moeFastSurrogate(L, {
     varianceFloor: o.varianceFloor, variancePrior: o.variancePrior, priorVariance: o.priorVariance, refactorEvery: o.refactorEvery ?? DEFAULT_REFACTOR_EVERY,
@@ -179,13 +220,23 @@ function build(
   const base = ismmInit(sur, theta0, s, n0); // validates lengths; copies s
   // Same record, but with the heap-resident statistic (identical values).
   const state: IsmmState = { n: base.n, s, theta: base.theta, thetaAvg: base.thetaAvg, nAvg: base.nAvg, skippedMsteps: base.skippedMsteps };
-  return { engine: { solver, sur, ws }, cfg, state };
+  return { engine: { solver, sur, ws }, cfg, state, r };
+}
+
+/** The learner over a built engine: mini-batch when batchSize > 1 (then the engine is exact). */
+function wrap(engine: Engine, cfg: IsmmConfig, state: IsmmState, r: Resolved, snap?: LearnerSnapshot): Learner {
+  if (r.batchSize > 1 && engine.solver === "exact") {
+    const pending = snap ? pendingFromSnapshot(snap, r.L) : null;
+    return new IsmmBatchLearner(engine.sur, engine.ws, cfg, state, r.batchSize, r.threads, pending);
+  }
+  if (snap && pendingFromSnapshot(snap, r.L)?.m) throw new RangeError("ismm snapshot: rows of an unfinished mini-batch, but the batch size is 1");
+  return new IsmmLearner(engine, cfg, state, r.threads);
 }
 
 export const ismmLearner: LearnerFactory = {
   method: "ismm",
   create(ctx: LearnerContext, theta0: Float64Array, init: InitData | null): Learner {
-    const { engine, cfg, state } = build(ctx, theta0, (sur, s, ws) => {
+    const { engine, cfg, state, r } = build(ctx, theta0, (sur, s, ws) => {
       if (init && init.n > 0) {
         // batchStats through the learner's own workspace: for the fast solver this leaves every
         // factor invalid, so the first M-step refactorizes from s.
@@ -195,7 +246,7 @@ export const ismmLearner: LearnerFactory = {
       }
       return 0;
     }, undefined, init !== null && init.weight !== undefined && init.weight > init.n);
-    return new IsmmLearner(engine, cfg, state);
+    return wrap(engine, cfg, state, r);
   },
   restore(ctx: LearnerContext, snap: LearnerSnapshot): Learner {
     const n = snap.n;
@@ -210,7 +261,7 @@ export const ismmLearner: LearnerFactory = {
     const savedGamma0 = typeof g === "number" ? g : ((ctx.options as unknown as IsmmLearnerOptions).stepScale ?? 0.25);
     let statSize = 0;
     let paramSize = 0;
-    const { engine, cfg, state } = build(ctx, new Float64Array(ctx.layout.size), (sur, s) => {
+    const { engine, cfg, state, r } = build(ctx, new Float64Array(ctx.layout.size), (sur, s) => {
       statSize = sur.statSize;
       paramSize = sur.paramSize;
       s.set(fromNumbers(snap.s, sur.statSize, "ismm snapshot s"));
@@ -229,6 +280,6 @@ export const ismmLearner: LearnerFactory = {
     if (engine.solver === "fast" && snap.solver === "fast" && snap.fast !== undefined) {
       engine.sur.importFastState(engine.ws, snap.fast, state.s);
     }
-    return new IsmmLearner(engine, cfg, state);
+    return wrap(engine, cfg, state, r, snap);
   },
 };

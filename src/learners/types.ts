@@ -38,8 +38,24 @@ export interface Learner {
   learn(x: Float64Array, xo: number, y: Float64Array, yo: number): number;
   /** Parameters to predict with (scaled units). Do not mutate. */
   params(): Float64Array;
-  /** End of the data: batch methods fit here; streaming methods do nothing. */
+  /**
+   * Learns m rows (design rows X from xo, stride p; targets Y from yo, stride q) as ONE mini-batch
+   * step: for ISMM, one blend of their statistic at the current θ and one M-step (mm/minibatch.ts).
+   * Absent: the method has no batch step (the estimator learns the rows one by one).
+   */
+  learnBatch?(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void;
+  /** End of the data: batch methods fit here; streaming methods do nothing (mini-batch ISMM learns its partial batch). */
   finish(): void;
+  /**
+   * Learners that score rows themselves when their batch starts (mini-batch ISMM: rows are scored by
+   * the parameters their batch statistic uses, whatever the thread count) take the estimator's
+   * scorer here; the estimator then does not score rows as they arrive.
+   */
+  setScorer?(scorer: ((X: Float64Array, xo: number, Y: Float64Array, yo: number) => void) | null): void;
+  /** Learns rows waiting in an unfinished batch now (mini-batch ISMM). */
+  flushPending?(): void;
+  /** Releases threads the learner started (idempotent; the learner stays usable and restarts them if needed). */
+  close?(): void;
   /** Whether `learn` keeps rows in memory (batch EM): the CLI warns about memory. */
   readonly storesRows: boolean;
   /** Full state as plain JSON (numbers round-trip exactly), for save → load → continue. */

@@ -258,5 +258,8 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     mstepGate,
     loss,
     objective,
+    setRowWeight: (ws: MoeWorkspace, b: number) => {
+      ws.rowWeight[0] = b;
+    },
   });
 }

@@ -42,6 +42,12 @@ export interface Surrogate<W = unknown> {
   loss(theta: Float64Array, x: ArrayLike<number>, xo: number, y: ArrayLike<number>, yo: number, ws: W): number;
   /** L(θ; s), the surrogate up to a θ-free constant (for tests of P1/P5 and descent). */
   objective(theta: Float64Array, s: Float64Array, ws: W): number;
+  /**
+   * Records the weight of the newest row in s when s was blended outside `accumulate` (mini-batch
+   * ISMM blends a batch statistic: each row then weighs Γ/m). Optional: for surrogates whose
+   * M-step depends on it (the MoE surrogate's MAP prior, ν = c·p·b).
+   */
+  setRowWeight?(ws: W, b: number): void;
 }
 
 /** s ← s + γ (t − s) over the whole statistic vector. O(statSize). */

@@ -1,0 +1,206 @@
+/**
+ * Mini-batch ISMM as a learner (issue 12; mm/minibatch.ts has the recursion, docs/MINIBATCH.md the
+ * argument). Rows are collected into a batch of `batchSize` rows; when it is full, its statistic
+ * Σ S̄(θ_t; z_i) is computed at the current θ_t — on `threads` threads (parallel/), the same bits for
+ * any thread count — then s is blended once and the exact (Cholesky) M-step runs once: O(K p³) per
+ * batch, amortized over its rows, against O(K p²) per row for the statistic. A final partial batch
+ * is learned by `finish()`.
+ *
+ * Snapshot: the per-row learner's fields (solver "exact") plus the batch size and the rows waiting
+ * in the current batch (at most batchSize − 1), so save → load → continue is bit-identical at any row.
+ */
+import { toNumbers, fromNumbers, type Learner, type LearnerHealth, type LearnerSnapshot } from "./types.js";
+import { ismmBatchStep } from "../mm/minibatch.js";
+import { ismmParams, type IsmmConfig, type IsmmState } from "../mm/ismm.js";
+import type { MoeLayout } from "../model/dims.js";
+import type { MoeSurrogate, MoeWorkspace } from "../surrogate/moe.js";
+import { createBatchStats, type BatchStats } from "../parallel/batch-stats.js";
+
+/** Pending rows as saved in a snapshot. */
+export interface PendingRows {
+  readonly m: number;
+  readonly X: Float64Array;
+  readonly Y: Float64Array;
+}
+
+/**
+ * One mini-batch step on the ISMM state from m rows (design rows X from xo, stride p; targets Y from
+ * yo, stride q) scored at st.theta, through `stats` (grown if m exceeds its capacity). Returns the
+ * engine to keep (the same one, or the grown one).
+ */
+export function batchStep(
+  sur: MoeSurrogate, ws: MoeWorkspace, cfg: IsmmConfig, st: IsmmState, stats: BatchStats, sum: Float64Array,
+  X: ArrayLike<number>, xo: number, Y: ArrayLike<number>, yo: number, m: number,
+): BatchStats {
+  const L = sur.layout;
+  let eng = stats;
+  if (m > eng.capacity) {
+    eng.close();
+    eng = createBatchStats(L, eng.threads, m);
+  }
+  for (let i = 0; i < m * L.p; i++) eng.X[i] = X[xo + i];
+  for (let i = 0; i < m * L.q; i++) eng.Y[i] = Y[yo + i];
+  eng.theta.set(st.theta);
+  eng.sum(m, sum);
+  ismmBatchStep(sur, cfg, st, sum, m, ws);
+  return eng;
+}
+
+/** Scores a row (scaled design row at X[xo..], targets at Y[yo..]) before it is learned. */
+export type RowScorer = (X: Float64Array, xo: number, Y: Float64Array, yo: number) => void;
+
+export class IsmmBatchLearner implements Learner {
+  readonly method = "ismm" as const;
+  readonly storesRows = false;
+  private stats: BatchStats | null = null;
+  private readonly sumBuf: Float64Array;
+  /** Rows waiting in the current batch (scaled design rows and targets). */
+  private readonly Xp: Float64Array;
+  private readonly Yp: Float64Array;
+  private m = 0;
+  /** Rows of the batch handed to the threads and not yet folded into s (0: none). */
+  private inflight = 0;
+  private scorer: RowScorer | null = null;
+
+  constructor(
+    private readonly sur: MoeSurrogate,
+    private readonly ws: MoeWorkspace,
+    private readonly cfg: IsmmConfig,
+    readonly state: IsmmState,
+    readonly batchSize: number,
+    readonly threads: number,
+    pending: PendingRows | null,
+  ) {
+    const L: MoeLayout = sur.layout;
+    this.sumBuf = new Float64Array(sur.statSize);
+    this.Xp = new Float64Array(batchSize * L.p);
+    this.Yp = new Float64Array(batchSize * L.q);
+    if (pending !== null) {
+      if (!(pending.m >= 0 && pending.m < batchSize)) throw new RangeError(`ismm snapshot: ${pending.m} pending rows for a batch size of ${batchSize}`);
+      this.Xp.set(pending.X);
+      this.Yp.set(pending.Y);
+      this.m = pending.m;
+    }
+  }
+
+  /**
+   * Rows are scored (prequential) when their batch starts, by the parameters its statistic is
+   * computed at — the same parameters for any thread count. Set by the estimator.
+   */
+  setScorer(scorer: RowScorer | null): void {
+    this.scorer = scorer;
+  }
+
+  /** Rows folded into s, in flight, or waiting in the current batch. */
+  get nSeen(): number {
+    return this.state.n + this.inflight + this.m;
+  }
+
+  /** Adds the row to the current batch; a full batch starts (one blend, one M-step). Returns NaN. */
+  learn(x: Float64Array, xo: number, y: Float64Array, yo: number): number {
+    const { p, q } = this.sur.layout;
+    const m = this.m;
+    for (let i = 0; i < p; i++) this.Xp[m * p + i] = x[xo + i];
+    for (let j = 0; j < q; j++) this.Yp[m * q + j] = y[yo + j];
+    this.m = m + 1;
+    if (this.m === this.batchSize) this.startBatch();
+    return NaN;
+  }
+
+  /**
+   * Pipeline: the previous batch is finished (its M-step gives θ_t), the waiting rows are scored and
+   * handed to the threads at θ_t, and the caller goes on reading rows while they work. With one
+   * thread the statistic is computed here. Either way the step is applied before anything observes
+   * the model (`sync`), so the result is the same.
+   */
+  private startBatch(): void {
+    this.sync();
+    const m = this.m;
+    if (m === 0) return;
+    const { p, q } = this.sur.layout;
+    if (this.scorer !== null) for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
+    const eng = this.engine(m);
+    eng.X.set(this.Xp.subarray(0, m * p));
+    eng.Y.set(this.Yp.subarray(0, m * q));
+    eng.theta.set(this.state.theta);
+    eng.start(m);
+    this.inflight = m;
+    this.m = 0;
+  }
+
+  /** Folds the batch in flight into s and runs its M-step. */
+  private sync(): void {
+    const m = this.inflight;
+    if (m === 0) return;
+    this.inflight = 0;
+    (this.stats as BatchStats).wait(this.sumBuf);
+    ismmBatchStep(this.sur, this.cfg, this.state, this.sumBuf, m, this.ws);
+  }
+
+  /** Learns the waiting rows now, as a (partial) batch of their own. */
+  flushPending(): void {
+    this.startBatch();
+    this.sync();
+  }
+
+  /** Learns the waiting rows, then m given rows (already scored by the caller) as ONE mini-batch step. */
+  learnBatch(X: Float64Array, xo: number, Y: Float64Array, yo: number, m: number): void {
+    this.flushPending();
+    if (m > 0) this.stats = batchStep(this.sur, this.ws, this.cfg, this.state, this.engine(m), this.sumBuf, X, xo, Y, yo, m);
+  }
+
+  private engine(m: number): BatchStats {
+    if (this.stats === null) this.stats = createBatchStats(this.sur.layout, this.threads, Math.max(this.batchSize, m));
+    return this.stats;
+  }
+
+  params(): Float64Array {
+    this.sync();
+    return ismmParams(this.state);
+  }
+
+  /** End of the data: the partial batch is learned. */
+  finish(): void {
+    this.flushPending();
+  }
+
+  close(): void {
+    this.sync();
+    this.stats?.close();
+    this.stats = null;
+  }
+
+  health(): LearnerHealth {
+    this.sync();
+    const S = this.sur.stats;
+    const st = this.state;
+    return {
+      expertWeights: st.s.slice(S.s0, S.s0 + this.sur.layout.K),
+      rowWeight: this.ws.rowWeight[0],
+      skippedMsteps: st.skippedMsteps,
+      ridgedSolves: this.ws.ridged[0],
+    };
+  }
+
+  toJSON(): LearnerSnapshot {
+    this.sync();
+    const st = this.state;
+    const { p, q } = this.sur.layout;
+    return {
+      method: "ismm", n: st.n, nAvg: st.nAvg, skippedMsteps: st.skippedMsteps,
+      theta: toNumbers(st.theta), thetaAvg: toNumbers(st.thetaAvg), s: toNumbers(st.s),
+      solver: "exact", rowWeight: this.ws.rowWeight[0], ridgedSolves: this.ws.ridged[0], gamma0: this.cfg.schedule.gamma0,
+      batch: { size: this.batchSize, pending: this.m, X: toNumbers(this.Xp.subarray(0, this.m * p)), Y: toNumbers(this.Yp.subarray(0, this.m * q)) },
+    };
+  }
+}
+
+/** The pending rows of a snapshot's `batch` field (validated), or null when it has none. */
+export function pendingFromSnapshot(snap: LearnerSnapshot, L: MoeLayout): PendingRows | null {
+  const b = snap.batch as { pending?: unknown; X?: unknown; Y?: unknown } | undefined;
+  if (b === undefined) return null;
+  if (typeof b !== "object" || b === null) throw new RangeError("ismm snapshot: batch must be an object");
+  const m = b.pending;
+  if (typeof m !== "number" || !Number.isInteger(m) || m < 0) throw new RangeError("ismm snapshot: batch.pending must be a non-negative integer");
+  return { m, X: fromNumbers(b.X, m * L.p, "ismm snapshot batch.X"), Y: fromNumbers(b.Y, m * L.q, "ismm snapshot batch.Y") };
+}
