@@ -36,7 +36,7 @@ function checkAgainst(model: MoeRegressor, targets: readonly string[], features:
   const resolved = resolveOptions(given) as unknown as Record<string, unknown>;
   const options = model.options as unknown as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (key === "batchSize") continue; // a worker's read size, not part of the model
+    if (key === "batchSize" || key === "threads") continue; // this worker's batch and threads: its own
     if (resolved[key] !== options[key]) {
       throw new UsageError(`the model of ${where} was started with --${optionFlag(key)} ${String(options[key])}, not ${String(resolved[key])}: the first worker's options hold for all`, cmd);
     }
@@ -65,7 +65,8 @@ export async function fitRedis(flags: Flags, ctx: Ctx, source: string): Promise<
   const batchSize = flags.int("batch-size", DEFAULT_REDIS_BATCH, 1, 1_000_000);
   const skipInvalid = flags.bool("skip-invalid");
   const given = estimatorOptions(flags);
-  const options = { ...given };
+  // The model's batchSize records the batches of the worker that created it (each commit is one step).
+  const options = { ...given, batchSize };
   const address = parseRedisAddress(source);
   const where = `${address.label} (group '${group}')`;
   ctx.detail(`ismm ${packageVersion()}, node ${process.version}; worker '${consumer}' on ${where}, batches of ${batchSize} rows`);
@@ -83,12 +84,12 @@ export async function fitRedis(flags: Flags, ctx: Ctx, source: string): Promise<
   let result;
   try {
     result = await runWorker(conn.redis, {
-      address, group, consumer, batchSize, claimIdle, untilDrained: flags.bool("until-drained"), skipInvalid, targets, features,
+      address, group, consumer, batchSize, threads: Object.hasOwn(given, "threads") ? (given.threads as number | null) : undefined, claimIdle, untilDrained: flags.bool("until-drained"), skipInvalid, targets, features,
       options,
       meta: { tool: "ismm", command: "fit", source: address.label, format: "redis", group, skipInvalid },
       stopRequested: () => stop,
       onModel: (model) => checkAgainst(model, targets, features, given, where),
-      onProgress: (p: WorkerProgress) => progress.update({ rows: p.rows, loss: NaN, extra: `model ${fmtInt(p.modelRows)} rows, ${p.conflicts} conflicts` }),
+      onProgress: !ctx.progress ? undefined : (p: WorkerProgress) => progress.update({ rows: p.rows, loss: NaN, extra: `model ${fmtInt(p.modelRows)} rows, ${p.conflicts} conflicts` }),
     });
   } catch (err) {
     throw conn.failure(err);
@@ -104,7 +105,11 @@ export async function fitRedis(flags: Flags, ctx: Ctx, source: string): Promise<
   } catch (err) {
     throw conn.failure(err);
   }
-  if (out !== undefined) await writeFileAtomic(out, loadableModelJson(model) + "\n");
+  try {
+    if (out !== undefined) await writeFileAtomic(out, loadableModelJson(model) + "\n");
+  } finally {
+    model.close();
+  }
   if (result.skipped > 0) ctx.info(`ismm: this worker skipped ${fmtInt(result.skipped)} invalid entr${result.skipped === 1 ? "y" : "ies"} (first: ${result.reasons[0]})`);
   for (const w of model.warnings()) ctx.warn(w);
   const attempts = result.commits + result.conflicts;

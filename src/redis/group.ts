@@ -57,6 +57,7 @@ export function groupReader(redis: Redis, stream: string, group: string, consume
   let lastClaim = 0;
   let claimed = 0;
   let ownCursor = "0";
+  let ownDone = false; // own pending entries all read: none appear again until rewind()
   const read = async (count: number, from: string, block: boolean): Promise<RawEntry[]> => {
     const reply = (block
       ? await redis.xreadgroup("GROUP", group, consumer, "COUNT", count, "BLOCK", blockMs, "STREAMS", stream, from)
@@ -76,12 +77,16 @@ export function groupReader(redis: Redis, stream: string, group: string, consume
     },
     rewind() {
       ownCursor = "0";
+      ownDone = false;
     },
     async next(count) {
-      const own = await read(count, ownCursor, false);
-      if (own.length > 0) {
-        ownCursor = own[own.length - 1][0];
-        return own;
+      if (!ownDone) {
+        const own = await read(count, ownCursor, false);
+        if (own.length > 0) {
+          ownCursor = own[own.length - 1][0];
+          return own;
+        }
+        ownDone = true;
       }
       // Claims are looked for when nothing new arrives, and at least every claimIdle/2 ms.
       if (Date.now() - lastClaim >= claimIdle / 2) {

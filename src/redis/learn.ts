@@ -7,9 +7,13 @@ import type { MoeRegressor } from "../index.js";
 /** Model metadata key counting the entries skipped by every worker (malformed with --skip-invalid, or deleted). */
 export const SKIPPED_META = "skippedEntries";
 
-/** One batch of raw rows (m×d X, m×q Y) into the model; before initialization they fill its buffer. */
+/**
+ * One batch of raw rows (m×d X, m×q Y) into the model as ONE mini-batch ISMM step (the batch
+ * statistic at the current θ blended into s once, one M-step: docs/MINIBATCH.md); before
+ * initialization the rows fill its buffer and the rest of the call is the first batch.
+ */
 export function learnRows(model: MoeRegressor, X: Float64Array, Y: Float64Array, m: number): void {
-  if (m > 0) model.learnMany(X, Y, m);
+  if (m > 0) model.learnBatch(X, Y, m);
 }
 
 /** Adds `n` to the model's count of skipped entries. */

@@ -38,6 +38,8 @@ export class SharedModel {
     private readonly scripts: ModelScripts,
     keys: ModelKeys,
     private readonly group: string,
+    /** This process's `threads` for the batch statistic (not part of the model); undefined: the stored one. */
+    private readonly threads?: number | null,
   ) {
     this.keys3 = [keys.version, keys.state, keys.stream];
   }
@@ -56,10 +58,10 @@ export class SharedModel {
   async load(ids: readonly string[] = []): Promise<{ model: MoeRegressor | null; pending: string }> {
     const [v, state, flags] = await this.scripts.load(this.keys3, this.version, this.group, ids);
     if (v === null) {
-      this.version = STALE;
-      this.cached = null;
+      this.drop();
     } else if (v !== this.version) {
-      this.cached = MoeRegressor.fromJSON(JSON.parse(state as string));
+      this.cached?.close();
+      this.cached = MoeRegressor.fromJSON(JSON.parse(state as string), this.threads === undefined ? undefined : { threads: this.threads });
       this.version = v;
       this.stats.reloads++;
     }
@@ -72,13 +74,18 @@ export class SharedModel {
    * worker had learned meanwhile are left out; empty when none was left).
    */
   async commit(ids: readonly string[], step: BatchStep): Promise<number[]> {
+    // First try at the cached version without asking (one round trip): the commit script itself
+    // refuses a moved version (-1) or an id no longer pending (-2); then load and learn again.
+    let pending: string | null = this.cached !== null ? "1".repeat(ids.length) : null;
     for (;;) {
-      const { model, pending } = await this.load(ids);
+      if (pending === null) pending = (await this.load(ids)).pending;
+      const model = this.cached;
       if (model === null) throw new Error("the shared model disappeared from Redis (its keys were deleted during the fit)");
+      const flags = pending;
       const keep: number[] = [];
-      for (let i = 0; i < ids.length; i++) if (pending[i] === "1") keep.push(i);
+      for (let i = 0; i < ids.length; i++) if (flags[i] === "1") keep.push(i);
       if (keep.length === 0) return keep;
-      step(model, (i) => pending[i] === "1");
+      step(model, (i) => flags[i] === "1");
       const next = nextVersion(this.version);
       const json = JSON.stringify(model.toJSON());
       const r = await this.scripts.commit(this.keys3, this.version, next, json, this.group, keep.map((i) => ids[i]));
@@ -87,11 +94,19 @@ export class SharedModel {
         this.stats.commits++;
         return keep;
       }
-      // The cached model has learned the batch at a version that is no longer current: drop it.
-      this.version = STALE;
-      this.cached = null;
-      this.stats.conflicts++;
+      // The cached model has learned the batch at a version that is no longer current (or with
+      // rows another worker has learned meanwhile): drop it, learn the batch again at the new state.
+      this.drop();
+      if (r === -1) this.stats.conflicts++;
+      pending = null;
     }
+  }
+
+  /** Forgets the cached model (stopping its statistic threads, if any). */
+  drop(): void {
+    this.cached?.close();
+    this.cached = null;
+    this.version = STALE;
   }
 
   /** Commits the first model (expected version: none). False when another worker's came first. */
@@ -99,6 +114,7 @@ export class SharedModel {
     const next = nextVersion("0:");
     const r = await this.scripts.commit(this.keys3, "", next, JSON.stringify(model.toJSON()), this.group, ids);
     if (r < 0) return false;
+    this.drop();
     this.version = next;
     this.cached = model;
     this.stats.commits++;

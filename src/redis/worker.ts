@@ -30,6 +30,8 @@ export interface WorkerConfig {
   readonly features: readonly string[] | undefined;
   /** Options of a model this worker creates (the first to arrive); later workers use the stored ones. */
   readonly options: MoeRegressorOptions;
+  /** Threads computing each batch statistic in this process (not part of the model); undefined: the model's. */
+  readonly threads?: number | null;
   /** Metadata stored with a model this worker creates (the CLI's run description). */
   readonly meta: Record<string, unknown>;
   /** How long one blocking read waits for new entries (ms). */
@@ -75,7 +77,7 @@ function columnsOf(model: MoeRegressor): Columns {
 export async function runWorker(redis: Redis, cfg: WorkerConfig): Promise<WorkerResult> {
   const keys = modelKeys(cfg.address.stream, cfg.group);
   const scripts: ModelScripts = modelScripts(redis);
-  const shared = new SharedModel(scripts, keys, cfg.group);
+  const shared = new SharedModel(scripts, keys, cfg.group, cfg.threads);
   await ensureGroup(redis, keys.stream, cfg.group);
   const reader = groupReader(redis, keys.stream, cfg.group, cfg.consumer, cfg.claimIdle, cfg.blockMs ?? 500);
   let rows = 0;
