@@ -73,6 +73,7 @@ const port = await new Promise<number>((resolve) => {
 const dir = mkdtempSync(join(tmpdir(), "ismm-redis-scale-"));
 const server = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
 const redis = new Redis({ host: "127.0.0.1", port, maxRetriesPerRequest: 50 });
+redis.on("error", () => undefined); // refused until redis-server listens: the commands wait and retry
 try {
   await redis.ping();
   for (let i = 0; i < N; i += 2000) {
@@ -85,7 +86,7 @@ try {
 
   const worker = (group: string, name: string, out: string) => {
     const child = spawn(process.execPath, [BIN, "fit", url, "--group", group, "--consumer", name, "-t", "y", "--experts", String(K), "--seed", String(seed),
-      "--batch-size", String(values["batch-size"]), "--until-drained", "--claim-idle", "2000", "-o", out], { stdio: ["ignore", "pipe", "pipe"] });
+      "--batch-size", String(values["batch-size"]), "--until-drained", "-o", out], { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     child.stdout.on("data", (c: Buffer) => (text += c));
     child.stderr.on("data", (c: Buffer) => (text += c));
