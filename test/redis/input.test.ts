@@ -56,6 +56,27 @@ describe("redis: malformed entries and authentication", { skip: NO_REDIS }, () =
     assertOneLineError(r, 1, `entry ${id} (column 'y'): missing field`);
   });
 
+  it("a stream shorter than the initialization buffer is fitted whole once drained", async () => {
+    const s = await RedisServer.start();
+    servers.push(s);
+    const redis = s.client();
+    const [names, rows] = csvRows(syntheticCsv(400, 43));
+    await loadRows(redis, "rows", names, rows);
+    const r = await ismm(["fit", s.url("rows"), "--group", "g", "-t", "y", "--until-drained"]);
+    assert.equal(r.code, 0, r.stderr);
+    const m = await sharedModel(redis, "rows", "g");
+    assert.equal(m.nSeen, 400);
+    assert.equal(m.initialization?.rows, 400);
+    assert.equal(m.initialization?.wholeData, true);
+  });
+
+  it("an empty stream is one line", async () => {
+    const s = await RedisServer.start();
+    servers.push(s);
+    const r = await ismm(["fit", s.url("nothing"), "--group", "g", "-t", "y", "--until-drained"]);
+    assertOneLineError(r, 1, "the stream has no entries to fit (group 'g')");
+  });
+
   it("requirepass and ACL users: the password in the address works, a wrong one is one line", async () => {
     const s = await RedisServer.start({ requirepass: "s3cret", users: [["alice", "wonder land"]] });
     servers.push(s);
