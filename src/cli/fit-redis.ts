@@ -120,6 +120,6 @@ export async function fitRedis(flags: Flags, ctx: Ctx, source: string): Promise<
       ` (${result.conflicts} conflicts, retry rate ${attempts > 0 ? ((100 * result.conflicts) / attempts).toFixed(1) : "0.0"}%)${result.initialized ? " and initialized the model" : ""} in ${fmtSeconds(ms)};` +
       ` the model has seen ${fmtInt(model.nSeen)} rows${skippedAll > 0 ? ` (${fmtInt(skippedAll)} entries skipped)` : ""}${out !== undefined ? `; model written to ${out}` : ""}`,
   );
-  ctx.detail(`rows/s of this worker ${fmtInt(result.rows / Math.max(ms / 1000, 1e-9))}; snapshots reloaded ${result.reloads}; entries claimed ${result.claimed}`);
+  ctx.detail(`rows/s of this worker ${fmtInt(result.rows / Math.max(ms / 1000, 1e-9))}; snapshots reloaded ${result.reloads}; waits for the turn ${result.waits}; entries claimed ${result.claimed}`);
   return result.stopped === "drained" ? 0 : 130;
 }

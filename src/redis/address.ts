@@ -55,6 +55,8 @@ export interface ModelKeys {
   readonly version: string;
   /** Held (SET NX PX) by the one worker that initializes the model. */
   readonly initLock: string;
+  /** Held (SET NX PX) by the worker whose batch is being learned and committed (see shared-model.ts). */
+  readonly turn: string;
 }
 
 function hashTagged(stream: string): string {
@@ -68,5 +70,5 @@ function hashTagged(stream: string): string {
 
 export function modelKeys(stream: string, group: string): ModelKeys {
   const prefix = `${hashTagged(stream)}:ismm:${group}`;
-  return { stream, state: `${prefix}:model`, version: `${prefix}:version`, initLock: `${prefix}:init-lock` };
+  return { stream, state: `${prefix}:model`, version: `${prefix}:version`, initLock: `${prefix}:init-lock`, turn: `${prefix}:turn` };
 }

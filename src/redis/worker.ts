@@ -59,6 +59,8 @@ export interface WorkerResult extends WorkerProgress {
   /** True when this worker initialized the model. */
   readonly initialized: boolean;
   readonly reloads: number;
+  /** Times this worker found the turn taken (see shared-model.ts). */
+  readonly waits: number;
   /** Entries this worker skipped (malformed with --skip-invalid, or deleted), and their first reasons. */
   readonly skipped: number;
   readonly reasons: string[];
@@ -77,7 +79,7 @@ function columnsOf(model: MoeRegressor): Columns {
 export async function runWorker(redis: Redis, cfg: WorkerConfig): Promise<WorkerResult> {
   const keys = modelKeys(cfg.address.stream, cfg.group);
   const scripts: ModelScripts = modelScripts(redis);
-  const shared = new SharedModel(scripts, keys, cfg.group, cfg.threads);
+  const shared = new SharedModel(scripts, keys, cfg.group, cfg.consumer, cfg.claimIdle, cfg.threads);
   await ensureGroup(redis, keys.stream, cfg.group);
   const reader = groupReader(redis, keys.stream, cfg.group, cfg.consumer, cfg.claimIdle, cfg.blockMs ?? 500);
   let rows = 0;
@@ -157,6 +159,6 @@ export async function runWorker(redis: Redis, cfg: WorkerConfig): Promise<Worker
   if (final === null) throw new InputError(`${cfg.address.label}: stopped before the model was initialized; nothing was committed`);
   return {
     model: final, rows, modelRows: final.nSeen, commits: shared.stats.commits, conflicts: shared.stats.conflicts,
-    reloads: shared.stats.reloads, initialized, skipped, reasons, claimed: reader.claimed, stopped,
+    reloads: shared.stats.reloads, waits: shared.stats.waits, initialized, skipped, reasons, claimed: reader.claimed, stopped,
   };
 }
