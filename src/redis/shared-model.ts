@@ -25,7 +25,7 @@ export interface CommitStats {
   conflicts: number;
   /** Snapshots fetched and parsed because the version moved. */
   reloads: number;
-  /** Times the turn was held by another worker (each a wait of 1–8 ms). */
+  /** Times the turn was held by another worker (each a wait of 1–2 ms). */
   waits: number;
 }
 
@@ -81,9 +81,9 @@ export class SharedModel {
     return this.cached;
   }
 
-  /** Waits for the turn (1, 2, 4, 8, 8, … ms between tries); returns which of `ids` are still pending. */
+  /** Waits for the turn (1, then 2 ms between tries: a batch takes milliseconds); returns which of `ids` are still pending. */
   private async takeTurn(ids: readonly string[]): Promise<string> {
-    for (let wait = 1; ; wait = Math.min(8, wait * 2)) {
+    for (let wait = 1; ; wait = 2) {
       const r = await this.scripts.turn(this.keys4, this.version, this.group, this.owner, this.turnMs, ids);
       if (r[0] === 1) {
         this.take(r[1], r[2]);
