@@ -52,6 +52,20 @@ describe("redis: faults", { skip: NO_REDIS }, () => {
     assert.deepEqual(await groupState(redis, "rows", "g"), { pending: 0, lag: 0 });
   });
 
+  it("with --claim-idle 1 (turns expire at once, workers claim each other's entries all the time) every row is still learned once", async () => {
+    const s = await start();
+    const redis = s.client();
+    const [names, rows] = csvRows(syntheticCsv(4000, 35));
+    await loadRows(redis, "rows", names, rows);
+    const churn = (name: string) =>
+      collect(spawnIsmm(["fit", s.url("rows"), "--group", "g", "--consumer", name, "-t", "y", "--batch-size", "50", "--claim-idle", "1", "--until-drained", "-v"]));
+    const runs = await Promise.all([churn("a"), churn("b"), churn("c")]);
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    assert.equal(runs.reduce((n, r) => n + learnedRows(r.stdout), 0), 4000);
+    assert.equal((await sharedModel(redis, "rows", "g")).nSeen, 4000);
+    assert.deepEqual(await groupState(redis, "rows", "g"), { pending: 0, lag: 0 });
+  });
+
   it("restarting with the same --consumer name takes its pending entries back at once", async () => {
     const s = await start();
     const redis = s.client();
