@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Redis } from "ioredis";
 import { collect, ismm, spawnIsmm, syntheticCsv, tempDir, writeText } from "../cli/helpers.js";
-import { csvRows, groupState, learnedRows, loadRows, NO_REDIS, RedisServer, sharedModel } from "./server.js";
+import { csvRows, groupState, learnedRows, loadRows, NO_REDIS, RedisServer, sharedModel, waitFor } from "./server.js";
 
 describe("redis: workers of one group", { skip: NO_REDIS }, () => {
   let server: RedisServer;
@@ -62,6 +62,19 @@ describe("redis: workers of one group", { skip: NO_REDIS }, () => {
     };
     const [redisNll, fileNll] = [await nll(outs[0]), await nll(file)];
     assert.ok(Math.abs(redisNll - fileNll) < 0.02, `redis ${redisNll} vs file ${fileNll}`);
+  });
+
+  it("without --until-drained a worker waits for entries; Ctrl-C stops it after its batch, writes --out, exit 130", async () => {
+    const out = join(tmp.dir, "waiting.json");
+    const child = spawnIsmm(["fit", server.url("rows"), "--group", "g", "--consumer", "waiter", "-t", "y", "-o", out]);
+    const done = collect(child);
+    // Signal once it reads from the group (its handler is installed before it connects).
+    await waitFor(async () => ((await redis.xinfo("CONSUMERS", "rows", "g")) as unknown[][]).some((c) => c[1] === "waiter"), 30000, "the worker to read");
+    child.kill("SIGINT");
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stdout, /worker 'waiter' stopped; it learned 0 rows/);
+    assert.equal((JSON.parse(readFileSync(out, "utf8")) as { nSeen: number }).nSeen, 6000);
   });
 
   it("a worker with other columns or options than the shared model is refused, naming them", async () => {
