@@ -58,6 +58,7 @@ export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.
 export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./stream/synthetic.js";
 export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";
 
+export { parseNumberStrict, describeInvalidNumber } from "./stream/parse-number.js";
 export { openTable, inferFormat, readAll } from "./stream/table-reader.js";
 export { peekTableHeader } from "./stream/peek.js";
 export type { PeekedHeader } from "./stream/peek.js";

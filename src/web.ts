@@ -62,6 +62,7 @@ export type { MoeRegressorOptions, ResolvedOptions } from "./estimators/options.
 export { syntheticStream, sampleSynthetic, randomMoeSpec, drawInputs } from "./stream/synthetic.js";
 export type { SyntheticSpec, SyntheticData, InputSpec } from "./stream/synthetic.js";
 
+export { parseNumberStrict, describeInvalidNumber } from "./stream/parse-number.js";
 export { RegressionMetrics } from "./evaluate/metrics.js";
 export type { MetricsSummary } from "./evaluate/metrics.js";
 

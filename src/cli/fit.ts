@@ -14,6 +14,7 @@ import { resolveFormat, sourceLabel } from "./data.js";
 import { UsageError, withSource } from "./errors.js";
 import { checkOutputs } from "./outputs.js";
 import { PrequentialLog } from "./prequential.js";
+import { REDIS_FLAGS } from "./redis-flags.js";
 import { Progress } from "./progress.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
@@ -128,6 +129,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const t0 = performance.now();
   const cmd = "fit";
   const source = dataArgument(flags, cmd);
+  if (/^redis:\/\//i.test(source)) return (await import("./fit-redis.js")).fitRedis(flags, ctx, source);
+  const redisFlag = REDIS_FLAGS.find((f) => flags.has(f.name));
+  if (redisFlag !== undefined) throw new UsageError(`--${redisFlag.name} is for a redis:// input (see docs/SCALE-OUT.md)`, cmd);
   const targets = columnList(flags.list("target"), "target", cmd);
   if (targets.length === 0) throw new UsageError("fit needs at least one --target column", cmd);
   const featureFlag = flags.has("features") ? columnList(flags.list("features"), "features", cmd) : undefined;
@@ -273,6 +277,7 @@ export const fitCommand: Command = {
   summary: "fit a mixture of experts to a data stream (CSV/NDJSON file or stdin)",
   usage: [
     "fit <data> --target <col> [--target <col2> ...] [--features <c1,c2,...>] --out <model.json> [options]",
+    "fit redis://[user:pass@]host:port/stream --group <G> --target <col> [--until-drained] [--out <model.json>] [options]",
   ],
   description: [
     "Reads <data> (a path, or - for stdin) as a stream: rows are parsed in batches and learned as they",
@@ -299,10 +304,18 @@ export const fitCommand: Command = {
     "nll and mse (running means over the scored rows, original units), window_rows, window_nll,",
     "window_mse (the rows since the previous line) and seconds. After --resume the file starts at the",
     "resumed point and mse counts the rows since then. The progress display shows the running values.",
+    "",
+    "redis://host:port/stream: a scale-out worker. Each stream entry is a row (fields = column names).",
+    "Workers with the same --group, on any machines, fit one model kept in Redis: each reads a batch",
+    "(--batch-size rows, default 256), learns it as one mini-batch ISMM step at the current model and",
+    "commits the new model with the acknowledgement of exactly those entries in one atomic step: every",
+    "row is learned exactly once, also when a worker is killed (its entries are taken over after",
+    "--claim-idle). The first worker's options hold for all. --out writes the model when it stops.",
   ].join("\n"),
   flags: [
     ["Data and output", [...FIT_FLAGS, ...DATA_FLAGS]],
     ["Checkpoints", CHECKPOINT_FLAGS],
+    ["Redis stream input (scale-out workers; docs/SCALE-OUT.md)", REDIS_FLAGS],
     ["Estimator options (the MoeRegressor options table)", ESTIMATOR_FLAGS],
   ],
   examples: [
@@ -314,6 +327,7 @@ export const fitCommand: Command = {
     ["ismm fit data.ndjson -t y1 -t y2 --method adam --lr 0.01 -o m.json", "two targets, an Adam baseline"],
     ["ismm fit data.csv -t y -o m.json --prequential-out preq.csv", "prequential NLL/MSE at doubling row counts"],
     ["ismm fit wide.csv -t y --experts 3 --batch-size 256 --threads auto -o m.json", "mini-batches on every core"],
+    ["ismm fit redis://127.0.0.1:6379/rows --group g -t y --until-drained -o m.json", "one of several workers on a Redis stream"],
   ],
   run,
 };
