@@ -58,8 +58,10 @@ export interface MoeFastState {
 export interface MoeFastWorkspace extends MoeWorkspace {
   /** One buffer holding M, g, h, x (and, with `createWorkspace(true)`, a statistic vector). */
   readonly heap: ArrayBuffer;
-  /** asm.js kernels linked to `heap` (null: the TypeScript kernels are used). */
+  /** Kernels linked to `heap`: WebAssembly SIMD or asm.js (null: the TypeScript kernels are used). */
   readonly kernels: HeapKernels | null;
+  /** Whether `kernels` run the WebAssembly SIMD pass and blend (core/heap-kernels.ts createKernelHeap). */
+  readonly simd: boolean;
   /**
    * Scalars passed through memory instead of as arguments/return values (V8 boxes a double that
    * crosses a call it does not inline): the pass block PASS_* (sa, sb, α, κ, min diag), then
