@@ -23,7 +23,7 @@
  * SIMD. Where the engine has WebAssembly SIMD, `createKernelHeap` makes the heap the buffer of a
  * WebAssembly.Memory and, for p ≥ SIMD_MIN_P, runs `pass` and `blend` in the f64x2 kernels of
  * core/wasm/ (same per-entry operations; only the summation order of h_i = Σ_j M_ij x_j differs,
- * so results agree to rounding, not bit for bit). `inverse` (every `refactorEvery` rows) stays here.
+ * so results agree to rounding, not bit for bit), and `inverse` too (its R⁻¹R⁻ᵀ dot products).
  */
 import { createMemory, linkSimdKernels, SIMD_MIN_P } from "./wasm/simd.js";
 
@@ -237,14 +237,14 @@ export interface KernelHeap {
   readonly heap: ArrayBuffer;
   /** null: use the TypeScript kernels (identical results to asm.js). */
   readonly kernels: HeapKernels | null;
-  /** Whether `kernels.pass` / `kernels.blend` are the WebAssembly SIMD kernels. */
+  /** Whether `kernels` are the WebAssembly SIMD kernels. */
   readonly simd: boolean;
 }
 
 /**
  * A heap of at least `bytes` bytes for a workspace whose matrices are p×p, with its kernels: the
- * WebAssembly SIMD `pass`/`blend` when available, enabled (core/wasm/simd.ts) and p ≥ SIMD_MIN_P,
- * else the asm.js ones; `inverse` is always the asm.js kernel. `minP` overrides SIMD_MIN_P (benchmarks).
+ * WebAssembly SIMD kernels when available, enabled (core/wasm/simd.ts) and p ≥ SIMD_MIN_P, else
+ * the asm.js ones. `minP` overrides SIMD_MIN_P (benchmarks).
  */
 export function createKernelHeap(bytes: number, p: number, minP = SIMD_MIN_P): KernelHeap {
   const len = heapByteLength(bytes);
@@ -254,5 +254,5 @@ export function createKernelHeap(bytes: number, p: number, minP = SIMD_MIN_P): K
   const asm = linkHeapKernels(heap);
   const simd = memory !== null && asm !== null ? linkSimdKernels(memory) : null;
   if (simd === null || asm === null) return { heap, kernels: asm, simd: false };
-  return { heap, kernels: { pass: simd.pass, blend: simd.blend, inverse: asm.inverse }, simd: true };
+  return { heap, kernels: { pass: simd.pass, blend: simd.blend, inverse: simd.inverse }, simd: true };
 }

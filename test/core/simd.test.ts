@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createRng } from "../../src/core/rng.js";
 import { createKernelHeap } from "../../src/core/heap-kernels.js";
-import { packedSize, PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, smFusedPass, symBlend } from "../../src/core/sherman-morrison.js";
+import { cholUpper } from "../../src/core/dense.js";
+import { packedSize, PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, smFusedPass, spdInverseFromChol, symBlend } from "../../src/core/sherman-morrison.js";
 import { createGramEngine, gramReference } from "../../src/core/wasm/gram.js";
 import { setSimdEnabled, simdAvailable, simdEnabled, SIMD_MIN_P } from "../../src/core/wasm/simd.js";
 import { batchStats } from "../../src/mm/batch-mm.js";
@@ -71,6 +72,40 @@ test("SIMD pass: M and S bit-identical to smFusedPass, h = Mx to rounding; blend
     A.kh.kernels?.blend(p, 8 * A.so, 8 * A.xo, 8 * A.co);
     symBlend(p, H, ref.so, H.subarray(ref.xo, ref.xo + p), H, ref.co);
     assert.ok(bitEqual(A.H.subarray(A.so, A.xo), H.subarray(ref.so, ref.xo)), `p = ${p}: blend`);
+  }
+});
+
+test("SIMD inverse: R⁻¹ bit-identical to spdInverseFromChol, (RᵀR)⁻¹ to rounding", { skip: SKIP }, () => {
+  for (const p of [1, 2, 5, 8, 33, 101]) {
+    const rng = createRng(3 * p);
+    // A = BᵀB/p + I: eigenvalues in [1, ~5], so the inverse is well conditioned.
+    const B = new Float64Array(p * p).map(() => rng.normal());
+    const A = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      for (let j = i; j < p; j++) {
+        let v = i === j ? 1 : 0;
+        for (let l = 0; l < p; l++) v += (B[l * p + i] * B[l * p + j]) / p;
+        A[i * p + j] = v;
+      }
+    }
+    const R = new Float64Array(p * p);
+    assert.ok(cholUpper(p, A, 0, R, 0));
+    const P = packedSize(p);
+    const prev = setSimdEnabled(true);
+    const kh = createKernelHeap(8 * (2 * p * p + P), p, 1);
+    setSimdEnabled(prev);
+    const H = new Float64Array(kh.heap);
+    H.set(R, 0);
+    kh.kernels?.inverse(p, 0, 8 * p * p, 8 * 2 * p * p);
+    const T = new Float64Array(p * p);
+    const M = new Float64Array(P);
+    spdInverseFromChol(p, R, 0, T, M, 0);
+    for (let i = 0; i < p; i++) {
+      assert.ok(bitEqual(H.subarray(p * p + i * p + i, p * p + (i + 1) * p), T.subarray(i * p + i, (i + 1) * p)), `p = ${p}: row ${i} of R⁻¹`);
+    }
+    // Dot products of ≤ p terms of a matrix with entries ≤ 1 summed in another order: ≤ p·ε relative.
+    const err = relDiff(H.subarray(2 * p * p, 2 * p * p + P), M);
+    assert.ok(err < 1e-13, `p = ${p}: M differs by ${err}`);
   }
 });
 

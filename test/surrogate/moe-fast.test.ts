@@ -293,8 +293,8 @@ test("the heap (asm.js) path and the plain-array path give bit-identical results
   // The asm.js kernels (SIMD off: its matvec sums in another order; test/core/simd.test.ts compares it).
   const prev = setSimdEnabled(false);
   const A = fastState(fa, theta0, s0, 800, true);
+  const B = fastState(fa, theta0, s0, 800, false); // its refactorizations use ws.kernels.inverse too
   setSimdEnabled(prev);
-  const B = fastState(fa, theta0, s0, 800, false);
   assert.ok(A.ws.kernels !== null && A.st.s.buffer === A.ws.heap && !A.ws.simd, "A uses the asm.js heap kernels");
   assert.ok(B.st.s.buffer !== B.ws.heap, "B uses the TypeScript kernels");
   for (let i = 800; i < r.n; i++) {

@@ -8,6 +8,7 @@
 ;;         S and on every h_j += m_ij x_i; only the summation order of h_i = Σ_j m_ij x_j differs
 ;;         (two lanes, then the tail), so M and S are bit-identical and h agrees to rounding.
 ;; blend = symBlend (bit-identical).
+;; inverse = spdInverseFromChol (R⁻¹ bit-identical; the R⁻¹R⁻ᵀ dot products in two lanes).
 ;; gram  = n calls of symRank1Blend(p, S, so, 1, w_r, x_r) in row order (bit-identical): four rows
 ;;         share one load/store of S.
 (module
@@ -17,7 +18,7 @@
     (param $p i32) (param $mo i32) (param $so i32) (param $xo i32) (param $go i32) (param $ho i32) (param $co i32)
     (local $sa f64) (local $sb f64) (local $alpha f64) (local $kappa f64)
     (local $i i32) (local $t i32) (local $u i32) (local $ps i32) (local $pr i32)
-    (local $px i32) (local $pg i32) (local $ph i32) (local $xend i32) (local $vend i32) (local $rowb i32)
+    (local $px i32) (local $pg i32) (local $ph i32) (local $xend i32) (local $vend i32) (local $vend4 i32) (local $rowb i32)
     (local $xi f64) (local $xk f64) (local $gi f64) (local $gk f64) (local $kgi f64) (local $kgk f64)
     (local $bxi f64) (local $bxk f64) (local $m f64) (local $mk f64) (local $acc f64) (local $acck f64)
     (local $minDiag f64) (local $xj f64) (local $hj f64)
@@ -33,6 +34,7 @@
     (local.set $minDiag (f64.const inf))
     (local.set $xend (i32.add (local.get $xo) (i32.shl (local.get $p) (i32.const 3))))
     (local.set $vend (i32.sub (local.get $xend) (i32.const 8)))
+    (local.set $vend4 (i32.sub (local.get $xend) (i32.const 24)))
     (local.set $rowb (i32.shl (local.get $p) (i32.const 3)))
     ;; h ← 0
     (local.set $ph (local.get $ho))
@@ -90,9 +92,42 @@
       (local.set $vbxk (f64x2.splat (local.get $bxk)))
       (local.set $vacc (v128.const f64x2 0 0))
       (local.set $vacck (v128.const f64x2 0 0))
-      ;; two columns at a time
-      (block $vec (loop $vl
-        (br_if $vec (i32.ge_u (local.get $px) (local.get $vend)))
+      ;; four columns per iteration (two vectors), then two, then the odd last column
+      (block $vec4 (loop $vl4
+        (br_if $vec4 (i32.ge_u (local.get $px) (local.get $vend4)))
+        (local.set $vx (v128.load (local.get $px)))
+        (local.set $vg (v128.load (local.get $pg)))
+        (local.set $vm (f64x2.sub (f64x2.mul (local.get $valpha) (v128.load (local.get $t))) (f64x2.mul (local.get $vkgi) (local.get $vg))))
+        (local.set $vmk (f64x2.sub (f64x2.mul (local.get $valpha) (v128.load (local.get $u))) (f64x2.mul (local.get $vkgk) (local.get $vg))))
+        (v128.store (local.get $t) (local.get $vm))
+        (v128.store (local.get $u) (local.get $vmk))
+        (v128.store (local.get $ps) (f64x2.add (f64x2.mul (local.get $vsa) (v128.load (local.get $ps))) (f64x2.mul (local.get $vbxi) (local.get $vx))))
+        (v128.store (local.get $pr) (f64x2.add (f64x2.mul (local.get $vsa) (v128.load (local.get $pr))) (f64x2.mul (local.get $vbxk) (local.get $vx))))
+        (local.set $vacc (f64x2.add (local.get $vacc) (f64x2.mul (local.get $vm) (local.get $vx))))
+        (local.set $vacck (f64x2.add (local.get $vacck) (f64x2.mul (local.get $vmk) (local.get $vx))))
+        (v128.store (local.get $ph)
+          (f64x2.add (f64x2.add (v128.load (local.get $ph)) (f64x2.mul (local.get $vm) (local.get $vxi))) (f64x2.mul (local.get $vmk) (local.get $vxk))))
+        (local.set $vx (v128.load offset=16 (local.get $px)))
+        (local.set $vg (v128.load offset=16 (local.get $pg)))
+        (local.set $vm (f64x2.sub (f64x2.mul (local.get $valpha) (v128.load offset=16 (local.get $t))) (f64x2.mul (local.get $vkgi) (local.get $vg))))
+        (local.set $vmk (f64x2.sub (f64x2.mul (local.get $valpha) (v128.load offset=16 (local.get $u))) (f64x2.mul (local.get $vkgk) (local.get $vg))))
+        (v128.store offset=16 (local.get $t) (local.get $vm))
+        (v128.store offset=16 (local.get $u) (local.get $vmk))
+        (v128.store offset=16 (local.get $ps) (f64x2.add (f64x2.mul (local.get $vsa) (v128.load offset=16 (local.get $ps))) (f64x2.mul (local.get $vbxi) (local.get $vx))))
+        (v128.store offset=16 (local.get $pr) (f64x2.add (f64x2.mul (local.get $vsa) (v128.load offset=16 (local.get $pr))) (f64x2.mul (local.get $vbxk) (local.get $vx))))
+        (local.set $vacc (f64x2.add (local.get $vacc) (f64x2.mul (local.get $vm) (local.get $vx))))
+        (local.set $vacck (f64x2.add (local.get $vacck) (f64x2.mul (local.get $vmk) (local.get $vx))))
+        (v128.store offset=16 (local.get $ph)
+          (f64x2.add (f64x2.add (v128.load offset=16 (local.get $ph)) (f64x2.mul (local.get $vm) (local.get $vxi))) (f64x2.mul (local.get $vmk) (local.get $vxk))))
+        (local.set $px (i32.add (local.get $px) (i32.const 32)))
+        (local.set $pg (i32.add (local.get $pg) (i32.const 32)))
+        (local.set $ph (i32.add (local.get $ph) (i32.const 32)))
+        (local.set $t (i32.add (local.get $t) (i32.const 32)))
+        (local.set $u (i32.add (local.get $u) (i32.const 32)))
+        (local.set $ps (i32.add (local.get $ps) (i32.const 32)))
+        (local.set $pr (i32.add (local.get $pr) (i32.const 32)))
+        (br $vl4)))
+      (if (i32.lt_u (local.get $px) (local.get $vend)) (then
         (local.set $vx (v128.load (local.get $px)))
         (local.set $vg (v128.load (local.get $pg)))
         (local.set $vm (f64x2.sub (f64x2.mul (local.get $valpha) (v128.load (local.get $t))) (f64x2.mul (local.get $vkgi) (local.get $vg))))
@@ -112,7 +147,7 @@
         (local.set $u (i32.add (local.get $u) (i32.const 16)))
         (local.set $ps (i32.add (local.get $ps) (i32.const 16)))
         (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
-        (br $vl)))
+))
       (local.set $acc (f64.add (local.get $acc)
         (f64.add (f64x2.extract_lane 0 (local.get $vacc)) (f64x2.extract_lane 1 (local.get $vacc)))))
       (local.set $acck (f64.add (local.get $acck)
@@ -267,4 +302,78 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rl1)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $sl)))))
+      (br $sl))))
+  ;; spdInverseFromChol: packed M (at mo) ← (RᵀR)⁻¹ = R⁻¹R⁻ᵀ, R upper p×p (full storage at ro),
+  ;; T (p×p at to) receives R⁻¹. R⁻¹ by the same axpy operations as the TypeScript kernel
+  ;; (bit-identical); M_ij = Σ_{l ≥ j} T_il T_jl summed in two lanes (equal to rounding).
+  (func $inverse (export "inverse") (param $p i32) (param $ro i32) (param $to i32) (param $mo i32)
+    (local $i i32) (local $j i32) (local $m i32) (local $rowb i32) (local $ti i32) (local $tj i32) (local $rm i32)
+    (local $pl i32) (local $pr i32) (local $pend i32) (local $vend i32) (local $t i32)
+    (local $v f64) (local $vv v128) (local $acc v128) (local $s f64)
+    (local.set $rowb (i32.shl (local.get $p) (i32.const 3)))
+    (local.set $i (i32.sub (local.get $p) (i32.const 1)))
+    (block $done (loop $il
+      (br_if $done (i32.lt_s (local.get $i) (i32.const 0)))
+      (local.set $ti (i32.add (local.get $to) (i32.mul (local.get $i) (local.get $rowb))))
+      (local.set $pend (i32.add (local.get $ti) (local.get $rowb)))
+      (local.set $vend (i32.sub (local.get $pend) (i32.const 8)))
+      (local.set $pl (i32.add (local.get $ti) (i32.shl (local.get $i) (i32.const 3))))
+      (block $z (loop $zl
+        (br_if $z (i32.ge_u (local.get $pl) (local.get $pend)))
+        (f64.store (local.get $pl) (f64.const 0))
+        (local.set $pl (i32.add (local.get $pl) (i32.const 8)))
+        (br $zl)))
+      (local.set $m (local.get $i))
+      (block $mdone (loop $ml
+        (br_if $mdone (i32.ge_s (local.get $m) (local.get $p)))
+        (local.set $rm (i32.add (local.get $ro) (i32.mul (local.get $m) (local.get $rowb))))
+        (local.set $v (f64.div
+          (f64.sub (select (f64.const 1) (f64.const 0) (i32.eq (local.get $m) (local.get $i)))
+                   (f64.load (i32.add (local.get $ti) (i32.shl (local.get $m) (i32.const 3)))))
+          (f64.load (i32.add (local.get $rm) (i32.shl (local.get $m) (i32.const 3))))))
+        (f64.store (i32.add (local.get $ti) (i32.shl (local.get $m) (i32.const 3))) (local.get $v))
+        (local.set $vv (f64x2.splat (local.get $v)))
+        (local.set $pl (i32.add (local.get $ti) (i32.shl (i32.add (local.get $m) (i32.const 1)) (i32.const 3))))
+        (local.set $pr (i32.add (local.get $rm) (i32.shl (i32.add (local.get $m) (i32.const 1)) (i32.const 3))))
+        (block $vec (loop $vl
+          (br_if $vec (i32.ge_u (local.get $pl) (local.get $vend)))
+          (v128.store (local.get $pl) (f64x2.add (v128.load (local.get $pl)) (f64x2.mul (local.get $vv) (v128.load (local.get $pr)))))
+          (local.set $pl (i32.add (local.get $pl) (i32.const 16)))
+          (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
+          (br $vl)))
+        (if (i32.lt_u (local.get $pl) (local.get $pend)) (then
+          (f64.store (local.get $pl) (f64.add (f64.load (local.get $pl)) (f64.mul (local.get $v) (f64.load (local.get $pr)))))))
+        (local.set $m (i32.add (local.get $m) (i32.const 1)))
+        (br $ml)))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br $il)))
+    ;; M_ij = Σ_{l ≥ j} T_il T_jl, i ≤ j, packed row by row
+    (local.set $t (local.get $mo))
+    (local.set $i (i32.const 0))
+    (block $d2 (loop $il2
+      (br_if $d2 (i32.ge_s (local.get $i) (local.get $p)))
+      (local.set $j (local.get $i))
+      (block $jd (loop $jl
+        (br_if $jd (i32.ge_s (local.get $j) (local.get $p)))
+        (local.set $pl (i32.add (i32.add (local.get $to) (i32.mul (local.get $i) (local.get $rowb))) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $tj (i32.add (local.get $to) (i32.mul (local.get $j) (local.get $rowb))))
+        (local.set $pr (i32.add (local.get $tj) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $pend (i32.add (local.get $tj) (local.get $rowb)))
+        (local.set $vend (i32.sub (local.get $pend) (i32.const 8)))
+        (local.set $acc (v128.const f64x2 0 0))
+        (block $vec2 (loop $vl2
+          (br_if $vec2 (i32.ge_u (local.get $pr) (local.get $vend)))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $pl)) (v128.load (local.get $pr)))))
+          (local.set $pl (i32.add (local.get $pl) (i32.const 16)))
+          (local.set $pr (i32.add (local.get $pr) (i32.const 16)))
+          (br $vl2)))
+        (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+        (if (i32.lt_u (local.get $pr) (local.get $pend)) (then
+          (local.set $s (f64.add (local.get $s) (f64.mul (f64.load (local.get $pl)) (f64.load (local.get $pr)))))))
+        (f64.store (local.get $t) (local.get $s))
+        (local.set $t (i32.add (local.get $t) (i32.const 8)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jl)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il2))))
+)

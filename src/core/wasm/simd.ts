@@ -31,6 +31,8 @@ const wasm: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebA
 export interface SimdKernels {
   /** smFusedPass on the heap (same arguments as HeapKernels.pass). */
   pass(p: number, mo: number, so: number, xo: number, go: number, ho: number, co: number): void;
+  /** spdInverseFromChol on the heap (same arguments as HeapKernels.inverse; equal to rounding). */
+  inverse(p: number, ro: number, to: number, mo: number): void;
   /** symBlend on the heap (same arguments as HeapKernels.blend). */
   blend(p: number, so: number, xo: number, co: number): void;
   /**
