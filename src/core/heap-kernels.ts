@@ -25,7 +25,7 @@
  * core/wasm/ (same per-entry operations; only the summation order of h_i = Σ_j M_ij x_j differs,
  * so results agree to rounding, not bit for bit), and `inverse` too (its R⁻¹R⁻ᵀ dot products).
  */
-import { createMemory, linkSimdKernels, SIMD_MIN_P } from "./wasm/simd.js";
+import { createMemory, linkSimdKernels, SIMD_MIN_P, type SimdKernels } from "./wasm/simd.js";
 
 /** The kernels linked to one heap. All offsets are byte offsets (multiples of 8). */
 export interface HeapKernels {
@@ -239,6 +239,8 @@ export interface KernelHeap {
   readonly kernels: HeapKernels | null;
   /** Whether `kernels` are the WebAssembly SIMD kernels. */
   readonly simd: boolean;
+  /** The SIMD kernels themselves (with the O(p) ones), or null. */
+  readonly simdKernels: SimdKernels | null;
 }
 
 /**
@@ -248,11 +250,11 @@ export interface KernelHeap {
  */
 export function createKernelHeap(bytes: number, p: number, minP = SIMD_MIN_P): KernelHeap {
   const len = heapByteLength(bytes);
-  if (len > MAX_HEAP_BYTES) return { heap: new ArrayBuffer(bytes), kernels: null, simd: false };
+  if (len > MAX_HEAP_BYTES) return { heap: new ArrayBuffer(bytes), kernels: null, simd: false, simdKernels: null };
   const memory = p >= minP ? createMemory(len) : null;
   const heap = memory !== null ? memory.buffer : new ArrayBuffer(len);
   const asm = linkHeapKernels(heap);
   const simd = memory !== null && asm !== null ? linkSimdKernels(memory) : null;
-  if (simd === null || asm === null) return { heap, kernels: asm, simd: false };
-  return { heap, kernels: { pass: simd.pass, blend: simd.blend, inverse: simd.inverse }, simd: true };
+  if (simd === null || asm === null) return { heap, kernels: asm, simd: false, simdKernels: null };
+  return { heap, kernels: { pass: simd.pass, blend: simd.blend, inverse: simd.inverse }, simd: true, simdKernels: simd };
 }

@@ -115,7 +115,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
    */
   function createWorkspace(withStatistic = false): MoeFastWorkspace {
     const base = exact.createWorkspace();
-    // Heap layout (elements): sc | M (K+1)·P | g (K+1)·p | h p | x p | R p² | T p² | [s statSize]
+    // Heap layout (elements): sc | M (K+1)·P | g (K+1)·p | h p | x p | R p² | T p² | β Kqp | W (K−1)p | [s statSize]
     const oSc = 0;
     const oM = oSc + SC_SIZE;
     const oG = oM + (K + 1) * P;
@@ -123,16 +123,18 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     const oX = oH + p;
     const oR = oX + p;
     const oT = oR + p * p;
-    const oS = oT + p * p;
+    const oB = oT + p * p;
+    const oW = oB + K * q * p;
+    const oS = oW + Math.max(K - 1, 0) * p;
     const n = oS + (withStatistic ? exact.statSize : 0);
-    const { heap, kernels, simd } = createKernelHeap(8 * n, p);
+    const { heap, kernels, simd, simdKernels } = createKernelHeap(8 * n, p);
     const fast: MoeFastState = {
       M: new Float64Array(heap, 8 * oM, (K + 1) * P),
       g: new Float64Array(heap, 8 * oG, (K + 1) * p),
       alpha: new Float64Array(K + 1).fill(1),
       kappa: new Float64Array(K + 1),
-      beta: new Float64Array(K * q * p),
-      W: new Float64Array(Math.max(K - 1, 0) * p),
+      beta: new Float64Array(heap, 8 * oB, K * q * p),
+      W: new Float64Array(heap, 8 * oW, Math.max(K - 1, 0) * p),
       valid: new Uint8Array(K + 1),
       age: new Float64Array(K + 1),
       s0: new Float64Array(K),
@@ -145,6 +147,7 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       heap,
       kernels,
       simd,
+      simdKernels,
       sc: new Float64Array(heap, 8 * oSc, SC_SIZE),
       R: new Float64Array(heap, 8 * oR, p * p),
       xb: new Float64Array(heap, 8 * oX, p),

@@ -6,7 +6,9 @@
 ;;
 ;; pass  = core/sherman-morrison.ts smFusedPass: the same IEEE operations on every entry of M and
 ;;         S and on every h_j += m_ij x_i; only the summation order of h_i = Σ_j m_ij x_j differs
-;;         (two lanes, then the tail), so M and S are bit-identical and h agrees to rounding.
+;;         (two lanes, then the tail), so M and S are bit-identical and h agrees to rounding. Its
+;;         tail also does smStep's ρ = xᵀh (co + 40) and g ← h.
+;; axpby, carry = the O(p) blends and carries of surrogate/moe-fast-row.ts.
 ;; blend = symBlend (bit-identical).
 ;; inverse = spdInverseFromChol (R⁻¹ bit-identical; the R⁻¹R⁻ᵀ dot products in two lanes).
 ;; gram  = n calls of symRank1Blend(p, S, so, 1, w_r, x_r) in row order (bit-identical): four rows
@@ -186,7 +188,72 @@
       (f64.store (local.get $ps) (f64.add (f64.mul (local.get $sa) (f64.load (local.get $ps))) (f64.mul (local.get $bxi) (local.get $xi))))
       (f64.store (i32.add (local.get $ho) (i32.shl (local.get $i) (i32.const 3)))
         (f64.add (f64.load (i32.add (local.get $ho) (i32.shl (local.get $i) (i32.const 3)))) (f64.mul (local.get $m) (local.get $xi))))))
-    (f64.store offset=32 (local.get $co) (local.get $minDiag)))
+    (f64.store offset=32 (local.get $co) (local.get $minDiag))
+    ;; tail: ρ = xᵀh (in order, as the TypeScript smStep) into co + 40, and g ← h (the next pending
+    ;; rank-one; the caller drops the factor, g included, when its guard trips)
+    (local.set $acc (f64.const 0))
+    (local.set $px (local.get $xo))
+    (local.set $ph (local.get $ho))
+    (local.set $pg (local.get $go))
+    (block $tl (loop $tll
+      (br_if $tl (i32.ge_u (local.get $px) (local.get $xend)))
+      (local.set $hj (f64.load (local.get $ph)))
+      (local.set $acc (f64.add (local.get $acc) (f64.mul (f64.load (local.get $px)) (local.get $hj))))
+      (f64.store (local.get $pg) (local.get $hj))
+      (local.set $px (i32.add (local.get $px) (i32.const 8)))
+      (local.set $ph (i32.add (local.get $ph) (i32.const 8)))
+      (local.set $pg (i32.add (local.get $pg) (i32.const 8)))
+      (br $tll)))
+    (f64.store offset=40 (local.get $co) (local.get $acc)))
+
+  ;; v (p at vo) ← a v + c x, (a, c) at co: the blend of an sxy or G1 block (bit-identical to the
+  ;; TypeScript loop).
+  (func $axpby (export "axpby") (param $p i32) (param $vo i32) (param $xo i32) (param $co i32)
+    (local $va v128) (local $vc v128) (local $a f64) (local $c f64) (local $end i32) (local $vend i32)
+    (local.set $a (f64.load (local.get $co)))
+    (local.set $c (f64.load offset=8 (local.get $co)))
+    (local.set $va (f64x2.splat (local.get $a)))
+    (local.set $vc (f64x2.splat (local.get $c)))
+    (local.set $end (i32.add (local.get $vo) (i32.shl (local.get $p) (i32.const 3))))
+    (local.set $vend (i32.sub (local.get $end) (i32.const 8)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $vo) (local.get $vend)))
+      (v128.store (local.get $vo) (f64x2.add (f64x2.mul (local.get $va) (v128.load (local.get $vo))) (f64x2.mul (local.get $vc) (v128.load (local.get $xo)))))
+      (local.set $vo (i32.add (local.get $vo) (i32.const 16)))
+      (local.set $xo (i32.add (local.get $xo) (i32.const 16)))
+      (br $l)))
+    (if (i32.lt_u (local.get $vo) (local.get $end)) (then
+      (f64.store (local.get $vo) (f64.add (f64.mul (local.get $a) (f64.load (local.get $vo))) (f64.mul (local.get $c) (f64.load (local.get $xo))))))))
+
+  ;; Recursive-least-squares carry of one solution b (p at bo): μ = xᵀb (two lanes), then
+  ;; b += (cd·(t − μ)) h, with (t, cd) at co (moe-fast.ts §2–3).
+  (func $carry (export "carry") (param $p i32) (param $bo i32) (param $xo i32) (param $ho i32) (param $co i32)
+    (local $acc v128) (local $vc v128) (local $c f64) (local $end i32) (local $vend i32) (local $pb i32) (local $px i32)
+    (local.set $end (i32.add (local.get $bo) (i32.shl (local.get $p) (i32.const 3))))
+    (local.set $vend (i32.sub (local.get $end) (i32.const 8)))
+    (local.set $acc (v128.const f64x2 0 0))
+    (local.set $pb (local.get $bo))
+    (local.set $px (local.get $xo))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $pb) (local.get $vend)))
+      (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $px)) (v128.load (local.get $pb)))))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+      (local.set $px (i32.add (local.get $px) (i32.const 16)))
+      (br $l)))
+    (local.set $c (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))
+    (if (i32.lt_u (local.get $pb) (local.get $end)) (then
+      (local.set $c (f64.add (local.get $c) (f64.mul (f64.load (local.get $px)) (f64.load (local.get $pb)))))))
+    (local.set $c (f64.mul (f64.load offset=8 (local.get $co)) (f64.sub (f64.load (local.get $co)) (local.get $c))))
+    (local.set $vc (f64x2.splat (local.get $c)))
+    (local.set $pb (local.get $bo))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $pb) (local.get $vend)))
+      (v128.store (local.get $pb) (f64x2.add (v128.load (local.get $pb)) (f64x2.mul (local.get $vc) (v128.load (local.get $ho)))))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+      (local.set $ho (i32.add (local.get $ho) (i32.const 16)))
+      (br $l2)))
+    (if (i32.lt_u (local.get $pb) (local.get $end)) (then
+      (f64.store (local.get $pb) (f64.add (f64.load (local.get $pb)) (f64.mul (local.get $c) (f64.load (local.get $ho))))))))
 
   ;; Upper triangle of S (at so) ← sa S + (sb x_i) x_j; (sa, sb) at co.
   (func $blend (export "blend") (param $p i32) (param $so i32) (param $xo i32) (param $co i32)

@@ -29,8 +29,15 @@ const wasm: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebA
 
 /** The SIMD kernels linked to one memory; all offsets are byte offsets (multiples of 8). */
 export interface SimdKernels {
-  /** smFusedPass on the heap (same arguments as HeapKernels.pass). */
+  /**
+   * smFusedPass on the heap (same arguments as HeapKernels.pass); then ρ = xᵀh into the double at
+   * co + 40 (slot PASS_RHO) and g ← h.
+   */
   pass(p: number, mo: number, so: number, xo: number, go: number, ho: number, co: number): void;
+  /** v (p doubles at vo) ← a·v + c·x, with (a, c) the doubles at co. */
+  axpby(p: number, vo: number, xo: number, co: number): void;
+  /** μ = xᵀb, then b += (cd·(t − μ))·h, for b at bo and (t, cd) the doubles at co. */
+  carry(p: number, bo: number, xo: number, ho: number, co: number): void;
   /** spdInverseFromChol on the heap (same arguments as HeapKernels.inverse; equal to rounding). */
   inverse(p: number, ro: number, to: number, mo: number): void;
   /** symBlend on the heap (same arguments as HeapKernels.blend). */
