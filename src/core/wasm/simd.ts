@@ -55,18 +55,18 @@ export interface SimdKernels {
  */
 export const SIMD_MIN_P = 4;
 
-const envOff = typeof process !== "undefined" && typeof process.env === "object" && process.env.ISMM_SIMD === "0";
+// Read through globalThis: the browser bundle has no `process` (test/web/entry.test.ts).
+const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+const envOff = env?.ISMM_SIMD === "0";
 let enabled = !envOff;
 let compiled: WasmModule | null | undefined;
 
+/** Base64 → bytes with `atob` (Node ≥ 16 and every browser). */
 function decode(b64: string): Uint8Array {
-  if (typeof atob === "function") {
-    const s = atob(b64);
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  }
-  return new Uint8Array(Buffer.from(b64, "base64"));
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }
 
 /** The compiled module, or null when this engine has no WebAssembly SIMD. Compiled once. */
