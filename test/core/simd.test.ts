@@ -7,6 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import wabtInit from "wabt";
+import { KERNELS_WASM_BASE64 } from "../../src/core/wasm/kernels-bytes.js";
 import { createRng } from "../../src/core/rng.js";
 import { createKernelHeap } from "../../src/core/heap-kernels.js";
 import { cholUpper } from "../../src/core/dense.js";
@@ -217,4 +220,13 @@ test("ISMM_SIMD=0 disables SIMD in a fresh process, which still fits", () => {
     // Same fit to rounding (d = 6: p = 7 ≥ SIMD_MIN_P, so the SIMD pass runs in `on`).
     assert.ok(Math.abs(on.nll - off.nll) <= 1e-10 * Math.abs(off.nll), `${on.nll} vs ${off.nll}`);
   }
+});
+
+test("the shipped bytes are kernels.wat assembled (npm run build:wasm was run after the last edit)", async () => {
+  const wat = readFileSync(new URL("../../src/core/wasm/kernels.wat", import.meta.url), "utf8");
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat("kernels.wat", wat, { simd: true });
+  const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+  mod.destroy();
+  assert.equal(Buffer.from(buffer).toString("base64"), KERNELS_WASM_BASE64);
 });
