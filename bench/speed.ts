@@ -1,5 +1,6 @@
 /**
- * Per-row speed of the streaming learners: `npx tsx bench/speed.ts [--quick] [--json]`.
+ * Per-row speed of the streaming learners: `npx tsx bench/speed.ts [--quick] [--json] [--simd-only]`.
+ * The SIMD-vs-scalar and initialization tables are in bench/simd.ts (`--simd-only`: only those).
  *
  * For every (d, K) in CONFIGS and every method in METHODS, a learner is built through the learner
  * registry (the code path of `MoeRegressor`) from the same θ0 and initialization buffer, then fed
@@ -38,9 +39,11 @@ import {
   openTable, MoeRegressor, DEFAULT_REFACTOR_EVERY, minInitRows, type Learner, type MethodName, type MoeLayout,
 } from "../src/index.js";
 import { accuracyRace, accuracyReport } from "./accuracy.js";
+import { simdReport } from "./simd.js";
 
 const QUICK = process.argv.includes("--quick");
 const JSON_OUT = process.argv.includes("--json");
+const SIMD_ONLY = process.argv.includes("--simd-only");
 
 const CONFIGS: readonly { d: number; K: number }[] = [
   { d: 3, K: 3 },
@@ -274,6 +277,10 @@ async function e2eMarginal(d: number, K: number, methods: readonly string[]): Pr
   return out;
 }
 
+if (SIMD_ONLY) {
+  console.log(simdReport(QUICK, (L) => fastFlops(L)).join("\n"));
+  process.exit(0);
+}
 const fma = fmaGflops();
 const all: Row[] = [];
 for (const { d, K } of CONFIGS) all.push(...benchConfig(d, K, fma));
@@ -306,6 +313,9 @@ if (JSON_OUT) {
     const us = (m: string) => (r.find((e) => e.method === m) as { usPerRow: number }).usPerRow;
     console.log(`| ${d} | ${K} | ${us("parse only").toFixed(2)} | ${us("ismm").toFixed(2)} | ${us("adam").toFixed(2)} | ${us("sgd").toFixed(2)} | ${(us("ismm") / us("adam")).toFixed(2)} |`);
   }
+
+  console.log("");
+  console.log(simdReport(QUICK, (L) => fastFlops(L)).join("\n"));
 
   const nTrain = QUICK ? 20000 : 50000;
   const seeds = QUICK ? [1] : [1, 2, 3];

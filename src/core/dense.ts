@@ -46,16 +46,24 @@ export function cholUpper(
   for (let i = 0; i < p; i++) maxDiag = Math.max(maxDiag, src[so + i * p + i] + ridge);
   if (!(maxDiag > 0) || !Number.isFinite(maxDiag)) return false;
   const tol = minPivot * maxDiag;
+  // Right-looking (row-oriented): R starts as the upper triangle of A (+ ridge on the diagonal);
+  // step k finalizes row k and subtracts R_ki R_kj from every later row i ≤ j, along contiguous
+  // rows. Entry (i, j) thus receives A_ij − R_0i R_0j − R_1i R_1j − … in the same order as the
+  // dot-product (left-looking) form, so R is the same to the bit, at contiguous memory access.
   for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) {
-      let s = src[so + i * p + j] + (i === j ? ridge : 0);
-      for (let k = 0; k < i; k++) s -= R[ro + k * p + i] * R[ro + k * p + j];
-      if (i === j) {
-        if (!(s > tol)) return false;
-        R[ro + i * p + i] = Math.sqrt(s);
-      } else {
-        R[ro + i * p + j] = s / R[ro + i * p + i];
-      }
+    for (let j = i; j < p; j++) R[ro + i * p + j] = src[so + i * p + j] + (i === j ? ridge : 0);
+  }
+  for (let k = 0; k < p; k++) {
+    const rk = ro + k * p;
+    const s = R[rk + k];
+    if (!(s > tol)) return false;
+    const rkk = Math.sqrt(s);
+    R[rk + k] = rkk;
+    for (let j = k + 1; j < p; j++) R[rk + j] = R[rk + j] / rkk;
+    for (let i = k + 1; i < p; i++) {
+      const rki = R[rk + i];
+      const ri = ro + i * p;
+      for (let j = i; j < p; j++) R[ri + j] -= rki * R[rk + j];
     }
   }
   return true;

@@ -19,7 +19,13 @@
  * live in the heap, because a double crossing a JS call boundary is boxed unless V8 inlines the
  * call. The heap length must satisfy the asm.js rule (`heapByteLength`). Nothing here allocates
  * after `linkHeapKernels`.
+ *
+ * SIMD. Where the engine has WebAssembly SIMD, `createKernelHeap` makes the heap the buffer of a
+ * WebAssembly.Memory and, for p ≥ SIMD_MIN_P, runs `pass` and `blend` in the f64x2 kernels of
+ * core/wasm/ (same per-entry operations; only the summation order of h_i = Σ_j M_ij x_j differs,
+ * so results agree to rounding, not bit for bit), and `inverse` too (its R⁻¹R⁻ᵀ dot products).
  */
+import { createMemory, linkSimdKernels, SIMD_MIN_P, type SimdKernels } from "./wasm/simd.js";
 
 /** The kernels linked to one heap. All offsets are byte offsets (multiples of 8). */
 export interface HeapKernels {
@@ -224,4 +230,31 @@ export function linkHeapKernels(heap: ArrayBuffer): HeapKernels | null {
   } catch {
     return null;
   }
+}
+
+/** A workspace heap and the kernels linked to it (see `createKernelHeap`). */
+export interface KernelHeap {
+  readonly heap: ArrayBuffer;
+  /** null: use the TypeScript kernels (identical results to asm.js). */
+  readonly kernels: HeapKernels | null;
+  /** Whether `kernels` are the WebAssembly SIMD kernels. */
+  readonly simd: boolean;
+  /** The SIMD kernels themselves (with the O(p) ones), or null. */
+  readonly simdKernels: SimdKernels | null;
+}
+
+/**
+ * A heap of at least `bytes` bytes for a workspace whose matrices are p×p, with its kernels: the
+ * WebAssembly SIMD kernels when available, enabled (core/wasm/simd.ts) and p ≥ SIMD_MIN_P, else
+ * the asm.js ones. `minP` overrides SIMD_MIN_P (benchmarks).
+ */
+export function createKernelHeap(bytes: number, p: number, minP = SIMD_MIN_P): KernelHeap {
+  const len = heapByteLength(bytes);
+  if (len > MAX_HEAP_BYTES) return { heap: new ArrayBuffer(bytes), kernels: null, simd: false, simdKernels: null };
+  const memory = p >= minP ? createMemory(len) : null;
+  const heap = memory !== null ? memory.buffer : new ArrayBuffer(len);
+  const asm = linkHeapKernels(heap);
+  const simd = memory !== null && asm !== null ? linkSimdKernels(memory) : null;
+  if (simd === null || asm === null) return { heap, kernels: asm, simd: false, simdKernels: null };
+  return { heap, kernels: { pass: simd.pass, blend: simd.blend, inverse: simd.inverse }, simd: true, simdKernels: simd };
 }

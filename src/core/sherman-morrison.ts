@@ -46,7 +46,8 @@ export const PASS_SB = 1; // rank-one weight b of S
 export const PASS_ALPHA = 2; // pending α
 export const PASS_KAPPA = 3; // pending κ
 export const PASS_MIN_DIAG = 4; // out: smallest updated diagonal entry of M
-export const PASS_SLOTS = 5;
+export const PASS_RHO = 5; // out of the WebAssembly SIMD pass only: ρ = xᵀh (core/wasm/kernels.wat)
+export const PASS_SLOTS = 6;
 
 /**
  * One fused pass over the packed inverse M (at `mo`) and the statistic S (upper triangle, full

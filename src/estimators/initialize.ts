@@ -17,7 +17,7 @@ import { learnerFactory } from "../learners/registry.js";
 import type { LearnerContext } from "../learners/types.js";
 import type { MoeLayout } from "../model/dims.js";
 import { fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToScaled } from "../model/scaling.js";
-import { initializeMoe } from "../mm/init.js";
+import { initDefaults, initializeMoe } from "../mm/init.js";
 import { MIN_ROWS_PER_PARAMETER } from "./diagnostics.js";
 import { isOutlier, noteOutlier } from "./learn-row.js";
 import { minInitRows, type RegressorState } from "./state.js";
@@ -80,11 +80,12 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
     theta0 = thetaToScaled(L, sc, st.userTheta);
     st.init = { rows: n, method: "given", wholeData, restarts: 0, objectives: [], objective: NaN, converged: true, prior, strongPrior };
   } else {
+    const def = initDefaults(L); // null initStarts / initIters / refineIters: by width
     const res = initializeMoe(L, X, Y, n, createRng(o.seed).fork(1), {
       // With the whole data set, every restart is screened from twice as many starts and refined to convergence.
-      starts: Math.max(o.initStarts, restarts > 1 ? 2 * restarts : 0),
-      startIters: o.initIters,
-      refineIters: wholeData ? Math.max(o.refineIters, o.emMaxIter) : o.refineIters,
+      starts: Math.max(o.initStarts ?? def.starts, restarts > 1 ? 2 * restarts : 0),
+      startIters: o.initIters ?? def.startIters,
+      refineIters: wholeData ? Math.max(o.refineIters ?? def.refineIters, o.emMaxIter) : (o.refineIters ?? def.refineIters),
       tol: wholeData ? o.emTol : 1e-12,
       restarts,
       varianceFloor: o.varianceFloor, variancePrior: prior.variancePrior, priorVariance: o.priorVariance, gateRidge: prior.gateRidge,

@@ -15,9 +15,9 @@ export const OPTION_TABLE = {
   seed: { kind: "int", min: 0, default: 0, doc: "seed of every random draw (initialization, epoch order, Sophia sampling)" },
   standardize: { kind: "bool", default: true, doc: "scale inputs and targets by mean/sd of the initialization buffer" },
   initRows: { kind: "int", min: 1, nullable: true, default: null, doc: "rows buffered before learning starts; null = max(1000, 5·K·p)" },
-  initStarts: { kind: "int", min: 1, default: 5, doc: "random starts of the buffered multi-start EM initialization" },
-  initIters: { kind: "int", min: 0, default: 15, doc: "EM iterations per start" },
-  refineIters: { kind: "int", min: 0, default: 60, doc: "EM iterations refining the best start (to convergence, up to emMaxIter, when the data fit in the buffer)" },
+  initStarts: { kind: "int", min: 1, nullable: true, default: null, doc: "random starts of the buffered multi-start EM initialization; null = 5, or 3 when (K−1)·p > 64" },
+  initIters: { kind: "int", min: 0, nullable: true, default: null, doc: "EM iterations per start; null = 15, or 8 when (K−1)·p > 64" },
+  refineIters: { kind: "int", min: 0, nullable: true, default: null, doc: "EM iterations refining the best start (to convergence, up to emMaxIter, when the data fit in the buffer); null = 60, or 10 when (K−1)·p > 64" },
   restarts: { kind: "int", min: 1, nullable: true, default: null, doc: "EM runs refined at initialization, the best (lowest MAP objective) kept; null = 10 when the data fit in the initialization buffer, else 1" },
   outlierThreshold: { kind: "float", min: 0, minOpen: true, nullable: true, default: 1000, doc: "rows with a value more than this many robust scales (IQR/1.349) from the median are not learned (counted in diagnostics); null = learn every row" },
   // Auto γ0 (null): 1 — the spec's value, safe with the MAP variance prior and the lowest worst case on the
@@ -59,9 +59,9 @@ export interface ResolvedOptions {
   readonly seed: number;
   readonly standardize: boolean;
   readonly initRows: number | null;
-  readonly initStarts: number;
-  readonly initIters: number;
-  readonly refineIters: number;
+  readonly initStarts: number | null;
+  readonly initIters: number | null;
+  readonly refineIters: number | null;
   readonly restarts: number | null;
   readonly outlierThreshold: number | null;
   readonly stepScale: number | null;

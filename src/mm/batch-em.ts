@@ -21,7 +21,8 @@
  *
  * Memory O(nK + ((K−1)p)²): this is a batch method, not a streaming one.
  */
-import { cholSolve, cholWithRidge, symRank1Blend } from "../core/dense.js";
+import { cholSolve, cholWithRidge } from "../core/dense.js";
+import { createGramEngine, type GramEngine } from "../core/wasm/gram.js";
 import type { MoeLayout } from "../model/dims.js";
 import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
@@ -61,6 +62,8 @@ export interface EmWorkspace {
   readonly rhs: Float64Array; // p
   /** λ/n: the gate ridge's weight for these n rows. */
   readonly ridge: number;
+  /** The expert Gram accumulation (SIMD where available). */
+  readonly gram: GramEngine;
 }
 
 export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions = {}): EmWorkspace {
@@ -69,7 +72,7 @@ export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions
   const gateRidge = prior.gateRidge ?? 0;
   if (!(gateRidge >= 0) || !Number.isFinite(gateRidge)) throw new RangeError(`gateRidge must be a finite number ≥ 0, got ${gateRidge}`);
   return {
-    ridge: gateRidge / n,
+    ridge: gateRidge / n, gram: createGramEngine(L.p, L.K, n),
     sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: new Float64Array(n * L.K),
     H: new Float64Array(m * m), R: new Float64Array(m * m), g: new Float64Array(m), w0: new Float64Array(m),
     logPi: new Float64Array(L.K),
@@ -96,10 +99,11 @@ export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Arra
         const o = S.sxy + (k * q + j) * p;
         for (let a = 0; a < p; a++) s[o + a] += bt * yj * X[xo + a];
       }
-      symRank1Blend(p, s, S.Sxx + k * p * p, 1, bt, X, xo);
       if (L.full) addCross(L, S, s, k, bt, Y, i * q);
     }
   }
+  // Sxx_k += Σ_i (τ_ik/n) x_i x_iᵀ: the same symRank1Blend sums, in SIMD where available (core/wasm/gram.ts).
+  em.gram.accumulate(X, n, em.tau, n, s, S.Sxx, p * p);
 }
 
 /** ½ Σ_{k,l<K} A_kl w_kᵀ D w_l (D drops the intercept), A = ½(I − 11ᵀ/K). */
@@ -215,7 +219,7 @@ export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: nu
   if (!em.G2Ready) {
     const G2 = em.G2R;
     G2.fill(0);
-    for (let i = 0; i < n; i++) symRank1Blend(p, G2, 0, 1, 1 / n, X, i * p);
+    createGramEngine(p, 1, n).accumulate(X, n, null, n, G2, 0, 0); // Σ_i symRank1Blend(G2, 1, 1/n, x_i)
     for (let a = 1; a < p; a++) G2[a * p + a] += em.ridge; // (A ⊗ (G2 + λD/n)) is the penalized bound
     if (cholWithRidge(p, G2, 0, G2, 0) < 0) return;
     em.G2Ready = true;

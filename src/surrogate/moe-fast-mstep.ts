@@ -95,8 +95,7 @@ export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: Mo
   // Gate (and validity) first: when G2 is not positive definite nothing is written.
   if (K > 1) {
     if (F.valid[G] === 1 && F.age[G] < refactorEvery) {
-      const n = (K - 1) * p;
-      for (let i = 0; i < n; i++) theta[L.gate + i] = F.W[i];
+      theta.set(F.W, L.gate); // F.W is exactly the (K−1)p gate block (a memcpy, no allocation)
     } else if (!refactorGate(fp, F, s, theta, ws)) {
       return false;
     }

@@ -5,10 +5,10 @@
  * doubles travel through ws.sc, never as arguments or return values (V8 boxes a double that
  * crosses a call it does not inline).
  */
-import { PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, smFusedPass, symBlend } from "../core/sherman-morrison.js";
+import { PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_RHO, PASS_SA, PASS_SB, smFusedPass, symBlend } from "../core/sherman-morrison.js";
 import { rowPosterior } from "../model/moe.js";
 import { blendCross } from "./moe-covariance.js";
-import { SC_A, SC_B, SC_CD, type FastPlan, type MoeFastState, type MoeFastWorkspace } from "./moe-fast-types.js";
+import { SC_A, SC_B, SC_CD, SC_K0, SC_K1, type FastPlan, type MoeFastState, type MoeFastWorkspace } from "./moe-fast-types.js";
 
 /** Ties the state to s (after a mismatch every factor is dropped). */
 export function bind(fp: FastPlan, F: MoeFastState, s: Float64Array): void {
@@ -40,6 +40,8 @@ export function smStep(fp: FastPlan, F: MoeFastState, ws: MoeFastWorkspace, f: n
   const kern = ws.kernels;
   sc[PASS_ALPHA] = F.alpha[f];
   sc[PASS_KAPPA] = F.kappa[f];
+  // The SIMD pass also computes ρ = xᵀh (same order) and copies g ← h (dropped with the factor on a guard trip).
+  const simd = sByte >= 0 && ws.simd;
   if (sByte >= 0 && kern !== null) {
     kern.pass(p, F.M.byteOffset + 8 * f * P, sByte + 8 * so, xb.byteOffset, F.g.byteOffset + 8 * f * p, h.byteOffset, sc.byteOffset);
   } else {
@@ -47,7 +49,8 @@ export function smStep(fp: FastPlan, F: MoeFastState, ws: MoeFastWorkspace, f: n
   }
   const minDiag = sc[PASS_MIN_DIAG];
   let rho = 0;
-  for (let i = 0; i < p; i++) rho += xb[i] * h[i];
+  if (simd) rho = sc[PASS_RHO];
+  else for (let i = 0; i < p; i++) rho += xb[i] * h[i];
   const a = sc[PASS_SA];
   const c = sc[PASS_SB] / a;
   const gain = c * rho;
@@ -60,8 +63,10 @@ export function smStep(fp: FastPlan, F: MoeFastState, ws: MoeFastWorkspace, f: n
   const ia = 1 / a;
   F.alpha[f] = ia;
   F.kappa[f] = ia * cd;
-  const go = f * p;
-  for (let i = 0; i < p; i++) F.g[go + i] = h[i];
+  if (!simd) {
+    const go = f * p;
+    for (let i = 0; i < p; i++) F.g[go + i] = h[i];
+  }
   F.age[f]++;
   sc[SC_CD] = cd;
   return true;
@@ -92,6 +97,9 @@ export function accumulateRow(fp: FastPlan,
   const sByte = s.buffer === ws.heap ? s.byteOffset : -1;
   const tau = ws.a;
   const B = F.beta;
+  // With s in the heap and SIMD, the O(p) blends and carries run in the SIMD kernels too (scalars via sc).
+  const vk = sByte >= 0 ? ws.simdKernels : null;
+  const k0 = sc.byteOffset + 8 * SC_K0;
   for (let k = 0; k < K; k++) {
     const bt = b * tau[k];
     s[S.s0 + k] = a * s[S.s0 + k] + bt;
@@ -101,7 +109,13 @@ export function accumulateRow(fp: FastPlan,
       s[S.syy + kj] = a * s[S.syy + kj] + bt * yj * yj;
       const o = S.sxy + kj * p;
       const c = bt * yj;
-      for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * xb[i];
+      if (vk !== null) {
+        sc[SC_K0] = a;
+        sc[SC_K1] = c;
+        vk.axpby(p, sByte + 8 * o, xb.byteOffset, k0);
+      } else {
+        for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * xb[i];
+      }
     }
     const so = S.Sxx + k * p * p;
     sc[PASS_SA] = a;
@@ -112,6 +126,12 @@ export function accumulateRow(fp: FastPlan,
         // β_kj += (c/δ)(y_j − xᵀβ_kj) h
         for (let j = 0; j < q; j++) {
           const bo = (k * q + j) * p;
+          if (vk !== null) {
+            sc[SC_K0] = y[yo + j];
+            sc[SC_K1] = cd;
+            vk.carry(p, B.byteOffset + 8 * bo, xb.byteOffset, h.byteOffset, k0);
+            continue;
+          }
           let mu = 0;
           for (let i = 0; i < p; i++) mu += xb[i] * B[bo + i];
           const coef = cd * (y[yo + j] - mu);
@@ -136,7 +156,13 @@ export function accumulateRow(fp: FastPlan,
       U += uk;
       const o = S.G1 + k * p;
       const c = b * uk;
-      for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * xb[i];
+      if (vk !== null) {
+        sc[SC_K0] = a;
+        sc[SC_K1] = c;
+        vk.axpby(p, sByte + 8 * o, xb.byteOffset, k0);
+      } else {
+        for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * xb[i];
+      }
     }
     sc[PASS_SA] = a;
     sc[PASS_SB] = b;
@@ -147,6 +173,12 @@ export function accumulateRow(fp: FastPlan,
         const Wc = F.W;
         for (let k = 0; k < K - 1; k++) {
           const wo = k * p;
+          if (vk !== null) {
+            sc[SC_K0] = 2 * (u[k] + U);
+            sc[SC_K1] = cd;
+            vk.carry(p, Wc.byteOffset + 8 * wo, xb.byteOffset, h.byteOffset, k0);
+            continue;
+          }
           let eta = 0;
           for (let i = 0; i < p; i++) eta += xb[i] * Wc[wo + i];
           const coef = cd * (2 * (u[k] + U) - eta);

@@ -4,6 +4,7 @@
  * the fast path reads.
  */
 import type { HeapKernels } from "../core/heap-kernels.js";
+import type { SimdKernels } from "../core/wasm/simd.js";
 import type { JsonDouble } from "../core/json-doubles.js";
 import { PASS_SLOTS, packedSize } from "../core/sherman-morrison.js";
 import type { MoeLayout } from "../model/dims.js";
@@ -26,7 +27,9 @@ export const DEFAULT_MAX_GAIN = 1e4;
 export const SC_CD = PASS_SLOTS; // c/δ of the last successful Sherman–Morrison step
 export const SC_A = PASS_SLOTS + 1; // blend weight a of the current row
 export const SC_B = PASS_SLOTS + 2; // blend weight b of the current row
-export const SC_SIZE = PASS_SLOTS + 3;
+export const SC_K0 = PASS_SLOTS + 3; // first scalar argument of the SIMD axpby / carry kernels
+export const SC_K1 = PASS_SLOTS + 4; // second scalar argument
+export const SC_SIZE = PASS_SLOTS + 5;
 
 /** Carried state of the fast path (lives in the workspace; see `exportFastState`). */
 export interface MoeFastState {
@@ -56,10 +59,14 @@ export interface MoeFastState {
 }
 
 export interface MoeFastWorkspace extends MoeWorkspace {
-  /** One buffer holding M, g, h, x (and, with `createWorkspace(true)`, a statistic vector). */
+  /** One buffer holding M, g, h, x, β, W (and, with `createWorkspace(true)`, a statistic vector). */
   readonly heap: ArrayBuffer;
-  /** asm.js kernels linked to `heap` (null: the TypeScript kernels are used). */
+  /** Kernels linked to `heap`: WebAssembly SIMD or asm.js (null: the TypeScript kernels are used). */
   readonly kernels: HeapKernels | null;
+  /** Whether `kernels` run the WebAssembly SIMD pass and blend (core/heap-kernels.ts createKernelHeap). */
+  readonly simd: boolean;
+  /** The SIMD kernels (also the O(p) blends and carries) when `simd`, else null. */
+  readonly simdKernels: SimdKernels | null;
   /**
    * Scalars passed through memory instead of as arguments/return values (V8 boxes a double that
    * crosses a call it does not inline): the pass block PASS_* (sa, sb, α, κ, min diag), then

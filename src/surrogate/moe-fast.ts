@@ -74,9 +74,11 @@
  *                        symmetric matvec 2p²), plus ρ and O(p) bookkeeping
  *   + p(11Kq + 9(K−1))   E-step, sxy/G1 blends, μ̂/η̂, β/W carries, σ² in the M-step
  *   + (K+1)(p³ + …)/refactorEvery   amortized refactorization
- * against (K+1)·p³/3 + (K+1)·1.5p² + … for the exact path. The O(p²) passes run in asm.js
- * (core/heap-kernels.ts) when s lives in the workspace heap (`createWorkspace(true)`, as the
- * learner does); otherwise in the bit-identical TypeScript kernels (≈ 2× slower at p = 101).
+ * against (K+1)·p³/3 + (K+1)·1.5p² + … for the exact path. The O(p²) passes run in WebAssembly
+ * SIMD where available (core/wasm/, ≈ 2.5× the asm.js speed at p = 101; M and S bit-identical, h = Mx
+ * summed in another order), else in asm.js (core/heap-kernels.ts), when s lives in the workspace
+ * heap (`createWorkspace(true)`, as the learner does); otherwise in the TypeScript kernels, which
+ * asm.js matches bit for bit (≈ 2× slower than asm.js at p = 101).
  *
  * ── 7. No allocation per row ─────────────────────────────────────────────────────────────────
  * Every buffer lives in the workspace. V8 boxes (allocates) a double passed to or returned from a
@@ -89,7 +91,7 @@
  * is NOT a function of the final s alone (it depends on the rounding history), so a bit-identical
  * resume must save it: `exportFastState` / `importFastState` (plain JSON numbers, exact round trip).
  */
-import { heapByteLength, linkHeapKernels, MAX_HEAP_BYTES } from "../core/heap-kernels.js";
+import { createKernelHeap } from "../core/heap-kernels.js";
 import type { MoeLayout } from "../model/dims.js";
 import { moeSurrogate } from "./moe.js";
 import { accumulateRow } from "./moe-fast-row.js";
@@ -108,11 +110,12 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
   /**
    * Scratch and fast state, all in one heap. With `withStatistic`, the heap also holds a zeroed
    * statistic vector (`ws.statistic`): use it as the engine's s so that every p² pass runs in the
-   * asm.js kernels. Any other s works too (TypeScript kernels, identical results).
+   * SIMD or asm.js kernels. Any other s works too (TypeScript kernels: identical to asm.js, equal to
+   * rounding with SIMD).
    */
   function createWorkspace(withStatistic = false): MoeFastWorkspace {
     const base = exact.createWorkspace();
-    // Heap layout (elements): sc | M (K+1)·P | g (K+1)·p | h p | x p | R p² | T p² | [s statSize]
+    // Heap layout (elements): sc | M (K+1)·P | g (K+1)·p | h p | x p | R p² | T p² | β Kqp | W (K−1)p | [s statSize]
     const oSc = 0;
     const oM = oSc + SC_SIZE;
     const oG = oM + (K + 1) * P;
@@ -120,18 +123,18 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
     const oX = oH + p;
     const oR = oX + p;
     const oT = oR + p * p;
-    const oS = oT + p * p;
+    const oB = oT + p * p;
+    const oW = oB + K * q * p;
+    const oS = oW + Math.max(K - 1, 0) * p;
     const n = oS + (withStatistic ? exact.statSize : 0);
-    const bytes = heapByteLength(8 * n);
-    const heap = new ArrayBuffer(bytes <= MAX_HEAP_BYTES ? bytes : 8 * n);
-    const kernels = linkHeapKernels(heap);
+    const { heap, kernels, simd, simdKernels } = createKernelHeap(8 * n, p);
     const fast: MoeFastState = {
       M: new Float64Array(heap, 8 * oM, (K + 1) * P),
       g: new Float64Array(heap, 8 * oG, (K + 1) * p),
       alpha: new Float64Array(K + 1).fill(1),
       kappa: new Float64Array(K + 1),
-      beta: new Float64Array(K * q * p),
-      W: new Float64Array(Math.max(K - 1, 0) * p),
+      beta: new Float64Array(heap, 8 * oB, K * q * p),
+      W: new Float64Array(heap, 8 * oW, Math.max(K - 1, 0) * p),
       valid: new Uint8Array(K + 1),
       age: new Float64Array(K + 1),
       s0: new Float64Array(K),
@@ -143,6 +146,8 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       ...base,
       heap,
       kernels,
+      simd,
+      simdKernels,
       sc: new Float64Array(heap, 8 * oSc, SC_SIZE),
       R: new Float64Array(heap, 8 * oR, p * p),
       xb: new Float64Array(heap, 8 * oX, p),

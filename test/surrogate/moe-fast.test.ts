@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { createRng } from "../../src/core/rng.js";
 import { cholUpper, symRank1Blend } from "../../src/core/dense.js";
 import { heapByteLength, linkHeapKernels } from "../../src/core/heap-kernels.js";
+import { setSimdEnabled } from "../../src/core/wasm/simd.js";
 import {
   packedIndex, packedSize, PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_SA, PASS_SB, smFlush, smFusedPass, spdInverseFromChol, symBlend,
 } from "../../src/core/sherman-morrison.js";
@@ -289,9 +290,12 @@ test("the heap (asm.js) path and the plain-array path give bit-identical results
   const { L, X, Y } = r;
   const { theta0, s0 } = start(r, 800, 5);
   const fa = moeFastSurrogate(L, { refactorEvery: 300 });
+  // The asm.js kernels (SIMD off: its matvec sums in another order; test/core/simd.test.ts compares it).
+  const prev = setSimdEnabled(false);
   const A = fastState(fa, theta0, s0, 800, true);
-  const B = fastState(fa, theta0, s0, 800, false);
-  assert.ok(A.ws.kernels !== null && A.st.s.buffer === A.ws.heap, "A uses the heap kernels");
+  const B = fastState(fa, theta0, s0, 800, false); // its refactorizations use ws.kernels.inverse too
+  setSimdEnabled(prev);
+  assert.ok(A.ws.kernels !== null && A.st.s.buffer === A.ws.heap && !A.ws.simd, "A uses the asm.js heap kernels");
   assert.ok(B.st.s.buffer !== B.ws.heap, "B uses the TypeScript kernels");
   for (let i = 800; i < r.n; i++) {
     ismmStep(fa, CFG, A.st, X, i * L.p, Y, i * L.q, A.ws);

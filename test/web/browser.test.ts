@@ -179,7 +179,7 @@ test("library checks inside the bundle (check.html imports /ismm.js); its fit eq
   try {
     await page.waitFor(`document.body.dataset.status === "done"`, RUN_TIMEOUT_MS);
     const checks = await page.evaluate<{ name: string; ok: boolean; detail: unknown }[]>("window.checks");
-    assert.equal(checks.length, 4, JSON.stringify(checks));
+    assert.equal(checks.length, 5, JSON.stringify(checks));
     for (const c of checks) {
       assert.ok(c.ok, `${c.name}: ${String(c.detail)}`);
       t.diagnostic(`${c.name}: ${JSON.stringify(c.detail)}`);
