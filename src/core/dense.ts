@@ -50,20 +50,56 @@ export function cholUpper(
   // step k finalizes row k and subtracts R_ki R_kj from every later row i ≤ j, along contiguous
   // rows. Entry (i, j) thus receives A_ij − R_0i R_0j − R_1i R_1j − … in the same order as the
   // dot-product (left-looking) form, so R is the same to the bit, at contiguous memory access.
+  // Steps go four at a time: the four rows are finalized one after the other (each updating the
+  // block's later rows at once), then every row below the block gets the four subtractions in a
+  // register, in the same order — one load and store per entry instead of four.
   for (let i = 0; i < p; i++) {
     for (let j = i; j < p; j++) R[ro + i * p + j] = src[so + i * p + j] + (i === j ? ridge : 0);
   }
-  for (let k = 0; k < p; k++) {
-    const rk = ro + k * p;
-    const s = R[rk + k];
-    if (!(s > tol)) return false;
-    const rkk = Math.sqrt(s);
-    R[rk + k] = rkk;
-    for (let j = k + 1; j < p; j++) R[rk + j] = R[rk + j] / rkk;
-    for (let i = k + 1; i < p; i++) {
-      const rki = R[rk + i];
-      const ri = ro + i * p;
-      for (let j = i; j < p; j++) R[ri + j] -= rki * R[rk + j];
+  for (let k0 = 0; k0 < p; k0 += 4) {
+    const kEnd = Math.min(p, k0 + 4);
+    for (let k = k0; k < kEnd; k++) {
+      const rk = ro + k * p;
+      const s = R[rk + k];
+      if (!(s > tol)) return false;
+      const rkk = Math.sqrt(s);
+      R[rk + k] = rkk;
+      for (let j = k + 1; j < p; j++) R[rk + j] = R[rk + j] / rkk;
+      for (let i = k + 1; i < kEnd; i++) {
+        const rki = R[rk + i];
+        const ri = ro + i * p;
+        for (let j = i; j < p; j++) R[ri + j] -= rki * R[rk + j];
+      }
+    }
+    if (kEnd - k0 === 4) {
+      const r0 = ro + k0 * p;
+      const r1 = r0 + p;
+      const r2 = r1 + p;
+      const r3 = r2 + p;
+      for (let i = kEnd; i < p; i++) {
+        const a0 = R[r0 + i];
+        const a1 = R[r1 + i];
+        const a2 = R[r2 + i];
+        const a3 = R[r3 + i];
+        const ri = ro + i * p;
+        for (let j = i; j < p; j++) {
+          let v = R[ri + j];
+          v -= a0 * R[r0 + j];
+          v -= a1 * R[r1 + j];
+          v -= a2 * R[r2 + j];
+          v -= a3 * R[r3 + j];
+          R[ri + j] = v;
+        }
+      }
+    } else {
+      for (let k = k0; k < kEnd; k++) {
+        const rk = ro + k * p;
+        for (let i = kEnd; i < p; i++) {
+          const rki = R[rk + i];
+          const ri = ro + i * p;
+          for (let j = i; j < p; j++) R[ri + j] -= rki * R[rk + j];
+        }
+      }
     }
   }
   return true;

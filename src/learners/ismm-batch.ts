@@ -84,6 +84,8 @@ export class IsmmBatchLearner implements Learner {
   private inflight = 0;
   private inflightEach = 0;
   private scorer: RowScorer | null = null;
+  /** True while the scorer runs during a job (θ̃ is final then: `params` need not wait). */
+  private scoring = false;
 
   constructor(
     private readonly sur: MoeSurrogate,
@@ -140,11 +142,20 @@ export class IsmmBatchLearner implements Learner {
     const m = this.m;
     if (m === 0) return;
     const { p, q } = this.sur.layout;
-    if (this.scorer !== null) for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
     const { eng, each } = startBatchJob(this.sur.layout, this.cfg, this.state, this.engine(m), this.Xp, 0, this.Yp, 0, m, this.threads);
     this.stats = eng;
     this.inflight = m;
     this.inflightEach = each;
+    // Scored while the threads work: the job changes only s, never θ or θ̃, so the scores are those
+    // of the parameters the batch's statistic is computed at.
+    if (this.scorer !== null) {
+      this.scoring = true;
+      try {
+        for (let i = 0; i < m; i++) this.scorer(this.Xp, i * p, this.Yp, i * q);
+      } finally {
+        this.scoring = false;
+      }
+    }
     this.m = 0;
   }
 
@@ -179,7 +190,7 @@ export class IsmmBatchLearner implements Learner {
   }
 
   params(): Float64Array {
-    this.sync();
+    if (!this.scoring) this.sync();
     return ismmParams(this.state);
   }
 

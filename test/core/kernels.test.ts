@@ -77,3 +77,31 @@ test("rng: seeded, reproducible, state round trip, forks differ, uniform moments
   assertClose(m / n, 0, 0.016);
   assertClose(m2 / n, 1, 0.025);
 });
+
+test("cholUpper (right-looking, four steps at a time) is bit-identical to the left-looking dot-product form", () => {
+  // The reference: R_ij = (A_ij − Σ_{k<i} R_ki R_kj) / R_ii with the sum subtracted in k order — the
+  // order the blocked right-looking loop keeps, so every entry must match to the bit.
+  const rng = createRng(11);
+  for (const p of [1, 3, 4, 5, 8, 9, 17, 33]) {
+    const A = new Float64Array(p * p);
+    for (let r = 0; r < p + 3; r++) {
+      const x = Array.from({ length: p }, () => rng.normal());
+      for (let i = 0; i < p; i++) for (let j = i; j < p; j++) A[i * p + j] += x[i] * x[j];
+    }
+    const ref = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      let s = A[i * p + i];
+      for (let k = 0; k < i; k++) s -= ref[k * p + i] * ref[k * p + i];
+      const rii = Math.sqrt(s);
+      ref[i * p + i] = rii;
+      for (let j = i + 1; j < p; j++) {
+        let v = A[i * p + j];
+        for (let k = 0; k < i; k++) v -= ref[k * p + i] * ref[k * p + j];
+        ref[i * p + j] = v / rii;
+      }
+    }
+    const R = new Float64Array(p * p);
+    assert.ok(cholUpper(p, A, 0, R, 0));
+    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) assert.ok(Object.is(R[i * p + j], ref[i * p + j]), `p = ${p}: R[${i},${j}]`);
+  }
+});
