@@ -11,7 +11,7 @@ import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace, type MstepFactors } from "../surrogate/moe.js";
 import { workOnJob, type JobArrays } from "./claim.js";
 import { allocJob, jobArrays } from "./job-buffers.js";
-import { blockCount, BLOCKS_DONE, CHUNKS_DONE, FACTORIZE, FACTORS_DONE, IDLE, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, ROWS } from "./protocol.js";
+import { blockCount, BLOCKS_DONE, CHUNKS_DONE, FACTORIZE, FACTORS_DONE, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, ROWS } from "./protocol.js";
 
 export interface BatchStats {
   readonly threads: number;
@@ -39,20 +39,19 @@ export interface BatchStats {
   close(): void;
 }
 
-/** Resets the job counters and parameters for a job over m rows. */
-export function prepareJob(a: JobArrays, m: number, keep: number, each: number, factorize: boolean): void {
+/** Resets the job counters and parameters for a job over m rows whose claim words carry `tag`. */
+export function prepareJob(a: JobArrays, m: number, keep: number, each: number, factorize: boolean, tag: number): void {
   const ctrl = a.ctrl;
   a.params[0] = keep;
   a.params[1] = each;
   Atomics.store(ctrl, ROWS, m);
-  Atomics.store(ctrl, NEXT_CHUNK, 0);
   Atomics.store(ctrl, CHUNKS_DONE, 0);
-  Atomics.store(ctrl, NEXT_BLOCK, 0);
   Atomics.store(ctrl, BLOCKS_DONE, 0);
-  Atomics.store(ctrl, NEXT_FACTOR, 0);
   Atomics.store(ctrl, FACTORS_DONE, 0);
   Atomics.store(ctrl, FACTORIZE, factorize ? 1 : 0);
-  Atomics.store(ctrl, IDLE, 0);
+  Atomics.store(ctrl, NEXT_CHUNK, tag << 16);
+  Atomics.store(ctrl, NEXT_BLOCK, tag << 16);
+  Atomics.store(ctrl, NEXT_FACTOR, tag << 16);
 }
 
 /** The batch job on the calling thread. */
@@ -81,10 +80,10 @@ export class SerialBatchStats implements BatchStats {
 
   start(m: number, keep: number, each: number, factorize: boolean): void {
     if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`batch start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
-    prepareJob(this.arrays, m, keep, each, factorize);
+    prepareJob(this.arrays, m, keep, each, factorize, 0);
     workOnJob(this.sur, this.ws, this.arrays, m, blockCount(1), -1, (e) => {
       throw e;
-    });
+    }, 0);
     this.started = true;
   }
 

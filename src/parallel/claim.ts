@@ -8,7 +8,7 @@
 import { blendBatch } from "../mm/minibatch.js";
 import type { MoeSurrogate, MstepFactors } from "../surrogate/moe.js";
 import { chunkCount, computeChunk, reduceChunks, reduceRange } from "./chunks.js";
-import { BLOCKS_DONE, CHUNKS_DONE, ERR, FACTORIZE, FACTORS_DONE, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, STOP } from "./protocol.js";
+import { BLOCKS_DONE, CHUNKS_DONE, ERR, FACTORIZE, FACTORS_DONE, GEN, jobTag, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, STOP } from "./protocol.js";
 
 export interface JobArrays {
   readonly ctrl: Int32Array;
@@ -23,12 +23,23 @@ export interface JobArrays {
   readonly factors: MstepFactors;
 }
 
-/** Waits until ctrl[word] ≥ target (or the pool stops). */
-function await_(ctrl: Int32Array, word: number, target: number): void {
+/** Waits until ctrl[word] ≥ target, or the job `tag` is over (a newer job started, or the pool stops). */
+function await_(ctrl: Int32Array, word: number, target: number, tag: number): void {
   for (;;) {
     const v = Atomics.load(ctrl, word);
-    if (v >= target || Atomics.load(ctrl, STOP) !== 0) return;
+    if (v >= target || Atomics.load(ctrl, STOP) !== 0 || jobTag(Atomics.load(ctrl, GEN)) !== tag) return;
     Atomics.wait(ctrl, word, v, 1000);
+  }
+}
+
+/** Claims the next index below `limit` of the claim word for job `tag`; −1 when none is left or the job is over. */
+function claim(ctrl: Int32Array, word: number, tag: number, limit: number): number {
+  for (;;) {
+    const v = Atomics.load(ctrl, word);
+    if (v >>> 16 !== tag) return -1;
+    const i = v & 0xffff;
+    if (i >= limit) return -1;
+    if (Atomics.compareExchange(ctrl, word, v, v + 1) === v) return i;
   }
 }
 
@@ -37,15 +48,15 @@ function await_(ctrl: Int32Array, word: number, target: number): void {
  * counts its claimed work as done, so nobody waits for it); `beat` is the heartbeat word or −1.
  */
 export function workOnJob<W>(
-  sur: MoeSurrogate, ws: W, a: JobArrays, m: number, nBlocks: number, beat: number, onError: (e: unknown) => void,
+  sur: MoeSurrogate, ws: W, a: JobArrays, m: number, nBlocks: number, beat: number, onError: (e: unknown) => void, tag: number,
 ): void {
   const { ctrl } = a;
   const { p, q, K } = sur.layout;
   const size = sur.statSize;
   const nChunks = chunkCount(m);
   for (;;) {
-    const c = Atomics.add(ctrl, NEXT_CHUNK, 1);
-    if (c >= nChunks) break;
+    const c = claim(ctrl, NEXT_CHUNK, tag, nChunks);
+    if (c < 0) break;
     try {
       computeChunk(sur, a.theta, a.X, p, a.Y, q, m, c, a.parts, ws as never, beat >= 0 ? ctrl : undefined, beat);
     } catch (e) {
@@ -54,12 +65,12 @@ export function workOnJob<W>(
     Atomics.add(ctrl, CHUNKS_DONE, 1);
     Atomics.notify(ctrl, CHUNKS_DONE);
   }
-  await_(ctrl, CHUNKS_DONE, nChunks);
+  await_(ctrl, CHUNKS_DONE, nChunks, tag);
   const keep = a.params[0];
   const each = a.params[1];
   for (;;) {
-    const b = Atomics.add(ctrl, NEXT_BLOCK, 1);
-    if (b >= nBlocks) break;
+    const b = claim(ctrl, NEXT_BLOCK, tag, nBlocks);
+    if (b < 0) break;
     if (Atomics.load(ctrl, ERR) === 0) {
       const [lo, hi] = reduceRange(size, nBlocks, b);
       reduceChunks(a.parts, size, nChunks, a.sum, lo, hi);
@@ -70,10 +81,10 @@ export function workOnJob<W>(
     Atomics.notify(ctrl, BLOCKS_DONE);
   }
   if (Atomics.load(ctrl, FACTORIZE) === 0) return;
-  await_(ctrl, BLOCKS_DONE, nBlocks);
+  await_(ctrl, BLOCKS_DONE, nBlocks, tag);
   for (;;) {
-    const t = Atomics.add(ctrl, NEXT_FACTOR, 1);
-    if (t > K) break;
+    const t = claim(ctrl, NEXT_FACTOR, tag, K + 1);
+    if (t < 0) break;
     if (Atomics.load(ctrl, ERR) === 0) {
       try {
         sur.factorTask(a.s, t, a.factors);

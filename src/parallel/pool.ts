@@ -24,7 +24,7 @@ import { moeSurrogate, type MoeSurrogate, type MoeWorkspace, type MstepFactors }
 import { prepareJob, registerThreadPool, type BatchStats } from "./batch-stats.js";
 import { workOnJob, type JobArrays } from "./claim.js";
 import { allocJob, jobArrays } from "./job-buffers.js";
-import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, IDLE, STOP, type WorkerInit } from "./protocol.js";
+import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, STOP, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
   /** Threads T ≥ 2 in all: T − 1 workers and the caller. */
@@ -69,6 +69,7 @@ export class StatPool implements BatchStats {
   private readonly workers: Worker[] = [];
   private readonly stallMs: number;
   private rows = 0;
+  private tag = 0;
   private factorize = false;
   private running = false;
   private broken: string | null = null;
@@ -91,7 +92,6 @@ export class StatPool implements BatchStats {
     this.errBuf = new SharedArrayBuffer(ERR_BYTES);
     this.arrays = jobArrays(buffers, L, this.statSize, capacity);
     ({ ctrl: this.ctrl, theta: this.theta, s: this.s, X: this.X, Y: this.Y, factors: this.factors } = this.arrays);
-    Atomics.store(this.ctrl, IDLE, workers);
     for (let id = 0; id < workers; id++) {
       const init: WorkerInit = {
         id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q, covariance: L.covariance }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
@@ -109,13 +109,15 @@ export class StatPool implements BatchStats {
     if (this.broken !== null) throw new WorkerError(this.broken);
     if (this.running) throw new RangeError("StatPool.start: a batch is already running (call wait first)");
     if (!Number.isInteger(m) || m < 1 || m > this.capacity) throw new RangeError(`StatPool.start requires 1 ≤ m ≤ ${this.capacity}, got ${m}`);
-    // Every worker must have left the previous job before its counters are reset.
-    this.waitFor(IDLE, this.threads - 1);
-    prepareJob(this.arrays, m, keep, each, factorize);
+    // No need to wait for workers still busy with the previous job: its tasks are all done (wait
+    // saw to it), and the new tag keeps a late worker from claiming anything of this one.
+    const gen = Atomics.load(this.ctrl, GEN) + 1;
+    this.tag = jobTag(gen);
+    prepareJob(this.arrays, m, keep, each, factorize, this.tag);
     this.rows = m;
     this.factorize = factorize;
     this.running = true;
-    Atomics.add(this.ctrl, GEN, 1);
+    Atomics.store(this.ctrl, GEN, gen);
     Atomics.notify(this.ctrl, GEN);
   }
 
@@ -127,7 +129,7 @@ export class StatPool implements BatchStats {
     workOnJob(this.sur, this.ws, this.arrays, this.rows, this.nBlocks, -1, (e) => {
       mine ??= `main thread: ${e instanceof Error ? e.message : String(e)}`;
       Atomics.store(this.ctrl, ERR, 1);
-    });
+    }, this.tag);
     if (this.factorize) this.waitFor(FACTORS_DONE, this.layout.K + 1);
     else this.waitFor(BLOCKS_DONE, this.nBlocks);
     this.running = false;

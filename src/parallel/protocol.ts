@@ -6,13 +6,15 @@
  *   GEN          job generation: the main thread increments it (and notifies) to start a job
  *   ROWS         rows m of the job's batch
  *   STOP         1: workers exit
- *   NEXT_CHUNK   the next chunk to claim (Atomics.add): work goes to whichever thread is free
+ *   NEXT_CHUNK   the next chunk to claim: work goes to whichever thread is free. A claim word holds
+ *                the job's tag (generation mod 2^15) above its 16 low bits (the next index), and a
+ *                claim is a compare-and-swap that checks the tag: a worker that wakes after its job
+ *                ended can never take work of the next one, so no job waits for a late worker.
  *   CHUNKS_DONE  chunks whose partial statistic is written
  *   NEXT_BLOCK   the next block of statistic entries to reduce (after every chunk is done)
  *   BLOCKS_DONE  blocks reduced: the job's sum is ready when it reaches the block count
  *   FACTORIZE    1: the job ends with the M-step's K + 1 Cholesky factorizations of the blended s
  *   NEXT_FACTOR  the next factorization to claim;  FACTORS_DONE  factorizations written
- *   IDLE         workers that finished the job (the next job starts when all T − 1 are idle)
  *   ERR          1 once a thread failed; the message is in the shared error bytes
  *   BEAT+w       worker w's heartbeat (a tick per row and per block): the main thread's watchdog
  *
@@ -30,7 +32,6 @@ export const NEXT_CHUNK = 3;
 export const CHUNKS_DONE = 4;
 export const NEXT_BLOCK = 5;
 export const BLOCKS_DONE = 6;
-export const IDLE = 7;
 export const ERR = 8;
 export const FACTORIZE = 9;
 export const NEXT_FACTOR = 10;
@@ -38,6 +39,11 @@ export const FACTORS_DONE = 11;
 export const BEAT = 12;
 /** Control words before the per-worker heartbeats. */
 export const CTRL_WORDS = BEAT;
+
+/** The tag of job generation `gen` in the claim words. */
+export function jobTag(gen: number): number {
+  return gen & 0x7fff;
+}
 
 /** Bytes of the error message buffer. */
 export const ERR_BYTES = 2048;

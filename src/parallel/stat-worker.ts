@@ -1,6 +1,6 @@
 /**
  * A worker thread of the batch-statistic pool (pool.ts): waits for a job, claims chunks, blocks and
- * factorizations (parallel/claim.ts) until none is left, reports itself idle, and waits again. Any
+ * factorizations (parallel/claim.ts) until none is left, and waits for the next job. Any
  * exception is written to the shared error bytes while the claimed work still counts as done, so
  * the main thread raises one WorkerError instead of waiting forever.
  */
@@ -9,7 +9,7 @@ import { moeLayout } from "../model/dims.js";
 import { moeSurrogate } from "../surrogate/moe.js";
 import { workOnJob } from "./claim.js";
 import { jobArrays } from "./job-buffers.js";
-import { BEAT, blockCount, ERR, ERR_BYTES, GEN, IDLE, ROWS, STOP, type WorkerInit } from "./protocol.js";
+import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, ROWS, STOP, type WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
 const ctrl = new Int32Array(init.buffers.ctrl);
@@ -37,9 +37,7 @@ function run(): void {
     seen = Atomics.load(ctrl, GEN);
     jobs++;
     if (init.faultAtJob === jobs) fail(new Error("injected fault (test)"));
-    workOnJob(sur, ws, arrays, Atomics.load(ctrl, ROWS), nBlocks, BEAT + init.id, fail);
-    Atomics.add(ctrl, IDLE, 1);
-    Atomics.notify(ctrl, IDLE);
+    workOnJob(sur, ws, arrays, Atomics.load(ctrl, ROWS), nBlocks, BEAT + init.id, fail, jobTag(seen));
   }
 }
 
@@ -49,5 +47,6 @@ try {
   // Setting up failed (e.g. a module did not load): flag it and wake the main thread, which
   // checks the flag whenever it wakes and raises it.
   fail(e);
-  Atomics.notify(ctrl, IDLE);
+  Atomics.notify(ctrl, BLOCKS_DONE);
+  Atomics.notify(ctrl, FACTORS_DONE);
 }
