@@ -25,7 +25,8 @@ import type { Learner } from "../learners/types.js";
 import { availableThreads, threadsFor } from "../parallel/batch-stats.js";
 import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitSummary } from "./diagnostics.js";
 import { initialize } from "./initialize.js";
-import { checkRow, learnRow, learnRowsAsBatch } from "./learn-row.js";
+import { checkRow, learnRow } from "./learn-row.js";
+import { learnBatchChecked } from "./learn-batch.js";
 import { parseModelFile, type ModelSnapshot } from "./model-file.js";
 import type { Prediction, Predictions } from "./prediction.js";
 import { resolveOptions, type MoeRegressorOptions, type ResolvedOptions } from "./options.js";
@@ -191,25 +192,8 @@ export class MoeRegressor {
     if (X.length % m !== 0 || Y.length % m !== 0) {
       throw new InputError(`learnBatch requires X of length m·d and Y of length m·q, got ${X.length} and ${Y.length} for m = ${m}`);
     }
-    const d = X.length / m;
-    const q = Y.length / m;
-    const L = ensureDims(this.st, d, q, "learnBatch");
-    const st = this.st;
-    if (st.finished && st.learner?.storesRows) throw new InputError(`learnBatch after finish() is not supported for method '${st.options.method}' (batch EM fits once)`);
-    for (let i = 0; i < m; i++) {
-      try {
-        checkRow("learnBatch", i, X, i * d, L.d, Y, i * q, L.q);
-      } catch (e) {
-        if (e instanceof RowError) st.counters.rejected++;
-        throw e;
-      }
-    }
-    let i = 0;
-    while (i < m && st.learner === null) {
-      if (learnRow(st, L, X, i * d, Y, i * q)) initialize(st, false);
-      i++;
-    }
-    if (i < m) learnRowsAsBatch(st, L, X, i * d, Y, i * q, m - i);
+    const L = ensureDims(this.st, X.length / m, Y.length / m, "learnBatch");
+    learnBatchChecked(this.st, L, X, Y, m);
   }
 
   /**
