@@ -7,7 +7,7 @@
  * Two solvers for the M-step (option `solver`, default "fast"):
  *   - "fast": surrogate/moe-fast.ts, O(K p²) per row: Sherman–Morrison inverses with β and W
  *     carried along, exact refactorization every `refactorEvery` rows. The statistic s lives in
- *     the fast workspace's heap so every p² pass runs in the asm.js kernels.
+ *     the fast workspace's heap so every p² pass runs in the heap kernels (WebAssembly SIMD, else asm.js).
  *   - "exact": surrogate/moe.ts, a Cholesky solve per factor and row, O(K p³).
  * They agree to ~1e-12 relative on well-conditioned problems (test/surrogate/moe-fast.test.ts).
  *
@@ -195,7 +195,7 @@ function resolve(ctx: LearnerContext): Resolved {
 /**
  * Builds the engine and a state at θ = θ̃ = `theta0` whose statistic `fill` writes (it returns the
  * row count n). For the fast solver the statistic lives in the workspace heap, so the p² passes
- * run in the asm.js kernels.
+ * run in the heap kernels (WebAssembly SIMD where available, else asm.js).
  */
 function build(
   ctx: LearnerContext, theta0: Float64Array, fill: (sur: MoeSurrogate | MoeFastSurrogate, s: Float64Array, ws: MoeWorkspace | MoeFastWorkspace) => number,
