@@ -123,6 +123,8 @@ export class IsmmBatchLearner implements Learner {
   /** Adds the row to the current batch; a full batch starts (one blend, one M-step). Returns NaN. */
   learn(x: Float64Array, xo: number, y: Float64Array, yo: number): number {
     const { p, q } = this.sur.layout;
+    // A full batch whose start failed (a WorkerError) is retried first: a row is never dropped.
+    if (this.m === this.batchSize) this.startBatch();
     const m = this.m;
     for (let i = 0; i < p; i++) this.Xp[m * p + i] = x[xo + i];
     for (let j = 0; j < q; j++) this.Yp[m * q + j] = y[yo + j];
