@@ -165,9 +165,9 @@ export class IsmmBatchLearner implements Learner {
   private sync(): void {
     const m = this.inflight;
     if (m === 0) return;
-    this.inflight = 0;
     const eng = this.stats as BatchStats;
-    eng.wait();
+    eng.wait(); // a WorkerError leaves the batch in flight: every later call raises it again
+    this.inflight = 0;
     finishBatch(this.sur, this.ws, this.cfg, this.state, eng, m, this.inflightEach);
   }
 
