@@ -201,10 +201,14 @@ export class IsmmBatchLearner implements Learner {
     this.flushPending();
   }
 
+  /** Learns the batch in flight and stops the threads (they are stopped even when that fails). */
   close(): void {
-    this.sync();
-    this.stats?.close();
-    this.stats = null;
+    try {
+      this.sync();
+    } finally {
+      this.stats?.close();
+      this.stats = null;
+    }
   }
 
   health(): LearnerHealth {
