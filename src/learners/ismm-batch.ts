@@ -201,13 +201,17 @@ export class IsmmBatchLearner implements Learner {
     this.flushPending();
   }
 
-  /** Learns the batch in flight and stops the threads (they are stopped even when that fails). */
+  /**
+   * Learns the batch in flight and stops the threads. When that batch failed, its error is raised
+   * and the batch is given up (the threads are stopped either way).
+   */
   close(): void {
     try {
       this.sync();
     } finally {
       this.stats?.close();
       this.stats = null;
+      this.inflight = 0;
     }
   }
 
