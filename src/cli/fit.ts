@@ -22,6 +22,17 @@ import { packageVersion } from "./version.js";
 /** Mini-batch rows when --threads is given without --batch-size: enough rows per batch that handing it to the threads is cheap next to computing its statistic (bench/threads.ts measures B = 64 and 256). */
 export const THREADS_BATCH_SIZE = 256;
 
+/**
+ * Rows per reader batch of `fit`: READ_BATCH_ROWS, or the mini-batch size when ISMM learns in
+ * smaller mini-batches, so that parsing the next rows and the threads' work on the previous batch
+ * alternate at the grain of one mini-batch (with 1,024-row reads the threads sat idle while the main
+ * thread parsed). It depends only on saved options (checkpoints record reader-batch lines).
+ */
+export function readBatchRows(model: MoeRegressor): number {
+  const o = model.options;
+  return o.method === "ismm" && o.batchSize > 1 ? Math.min(READ_BATCH_ROWS, o.batchSize) : READ_BATCH_ROWS;
+}
+
 /** Rows per reader batch. Fixed: checkpoints record batch start lines, so resume needs the same. */
 export const READ_BATCH_ROWS = 1024;
 const DEFAULT_CHECKPOINT_EVERY = 10000;
@@ -198,8 +209,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const absSource = source === "-" ? "-" : resolvePath(source);
   let fingerprint: Fingerprint | undefined;
   const label = sourceLabel(source);
+  const batchRows = readBatchRows(model);
   const open = (): Promise<TableReader> =>
-    openTable({ source, format, targets, features: featureFlag, skipInvalid, batchRows: READ_BATCH_ROWS });
+    openTable({ source, format, targets, features: featureFlag, skipInvalid, batchRows });
   const onOpen = (reader: TableReader, epoch: number): void => {
     if (fingerprint !== undefined) return;
     fingerprint = {
