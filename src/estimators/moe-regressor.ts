@@ -17,8 +17,7 @@
  */
 import { InputError, ModelFormatError, NotFittedError, RowError } from "../core/errors.js";
 import type { MoeLayout } from "../model/dims.js";
-import { predictMoments, rowNll, type RowWorkspace } from "../model/moe.js";
-import { predictiveCovariance } from "../model/full-covariance.js";
+import { rowNll, type RowWorkspace } from "../model/moe.js";
 import { parametersFromTheta, thetaFromParameters, type MoeParameters } from "../model/parameters.js";
 import { scaleDesign, scaleTargets, thetaToOriginal, type Scaler } from "../model/scaling.js";
 import type { Learner } from "../learners/types.js";
@@ -27,8 +26,9 @@ import { computeDiagnostics, diagnosticWarnings, type FitDiagnostics, type InitS
 import { initialize } from "./initialize.js";
 import { checkRow, learnRow } from "./learn-row.js";
 import { learnBatchChecked } from "./learn-batch.js";
+import { fillEpochOrder, type EpochOrder } from "./epoch-order.js";
 import { parseModelFile, type ModelSnapshot } from "./model-file.js";
-import type { Prediction, Predictions } from "./prediction.js";
+import { newPrediction, newPredictions, predictRow, storePrediction, type Prediction, type Predictions } from "./prediction.js";
 import { resolveOptions, type MoeRegressorOptions, type ResolvedOptions } from "./options.js";
 import { fromParsed, toSnapshot } from "./snapshot.js";
 import { createState, ensureDims, initRowsFor, minInitRows, type RegressorState } from "./state.js";
@@ -41,7 +41,7 @@ export interface FitOptions {
   /** Passes over the data after initialization. Default 1. */
   readonly epochs?: number;
   /** Row order per epoch: seeded permutation (default), file order, or i.i.d. with replacement. */
-  readonly order?: "shuffle" | "sequential" | "bootstrap";
+  readonly order?: EpochOrder;
 }
 
 export class MoeRegressor {
@@ -166,15 +166,9 @@ export class MoeRegressor {
    * that row and the rest are not.
    */
   learnMany(X: ArrayLike<number>, Y: ArrayLike<number>, n: number): void {
-    if (!Number.isInteger(n) || n < 0) throw new InputError(`learnMany requires a non-negative integer n, got ${n}`);
-    if (n === 0) return;
-    if (X.length % n !== 0 || Y.length % n !== 0) {
-      throw new InputError(`learnMany requires X of length n·d and Y of length n·q, got ${X.length} and ${Y.length} for n = ${n}`);
-    }
-    const d = X.length / n;
-    const q = Y.length / n;
-    const L = ensureDims(this.st, d, q, "learnMany");
-    for (let i = 0; i < n; i++) this.learnChecked("learnMany", L, X, i * d, Y, i * q, i);
+    const L = this.rowsLayout("learnMany", "n", X, Y, n);
+    if (L === null) return;
+    for (let i = 0; i < n; i++) this.learnChecked("learnMany", L, X, i * L.d, Y, i * L.q, i);
   }
 
   /**
@@ -187,13 +181,18 @@ export class MoeRegressor {
    * without a batch step (gradient baselines, EM) learn the rows one by one.
    */
   learnBatch(X: ArrayLike<number>, Y: ArrayLike<number>, m: number): void {
-    if (!Number.isInteger(m) || m < 0) throw new InputError(`learnBatch requires a non-negative integer m, got ${m}`);
-    if (m === 0) return;
-    if (X.length % m !== 0 || Y.length % m !== 0) {
-      throw new InputError(`learnBatch requires X of length m·d and Y of length m·q, got ${X.length} and ${Y.length} for m = ${m}`);
+    const L = this.rowsLayout("learnBatch", "m", X, Y, m);
+    if (L !== null) learnBatchChecked(this.st, L, X, Y, m);
+  }
+
+  /** The layout of n row-major rows (X n×d, Y n×q), checked; null for n = 0. */
+  private rowsLayout(caller: string, name: string, X: ArrayLike<number>, Y: ArrayLike<number>, n: number): MoeLayout | null {
+    if (!Number.isInteger(n) || n < 0) throw new InputError(`${caller} requires a non-negative integer ${name}, got ${n}`);
+    if (n === 0) return null;
+    if (X.length % n !== 0 || Y.length % n !== 0) {
+      throw new InputError(`${caller} requires X of length ${name}·d and Y of length ${name}·q, got ${X.length} and ${Y.length} for ${name} = ${n}`);
     }
-    const L = ensureDims(this.st, X.length / m, Y.length / m, "learnBatch");
-    learnBatchChecked(this.st, L, X, Y, m);
+    return ensureDims(this.st, X.length / n, Y.length / n, caller);
   }
 
   /**
@@ -264,17 +263,7 @@ export class MoeRegressor {
     // Batch EM stores rows and iterates to convergence itself: one pass gives it all the data.
     let passes = this.options.method === "em" ? 1 : epochs;
     for (let e = 0; e < passes; e++) {
-      for (let i = 0; i < n; i++) idx[i] = i;
-      if (order === "shuffle") {
-        for (let i = n - 1; i > 0; i--) {
-          const j = this.st.orderRng.int(i + 1);
-          const t = idx[i];
-          idx[i] = idx[j];
-          idx[j] = t;
-        }
-      } else if (order === "bootstrap") {
-        for (let i = 0; i < n; i++) idx[i] = this.st.orderRng.int(n);
-      }
+      fillEpochOrder(idx, order, this.st.orderRng);
       for (let r = 0; r < n; r++) this.learnChecked("fit", L, X, idx[r] * d, Y, idx[r] * q, idx[r]);
       if (e === 0 && !this.isInitialized) {
         // The whole data set sits in the buffer: initialize on it, then run the learning passes.
@@ -320,33 +309,12 @@ export class MoeRegressor {
     const { L, sc, theta } = this.requireFitted("predictOne");
     if (x.length !== L.d) throw new InputError(`predictOne requires x of length ${L.d}, got ${x.length}`);
     this.checkFinite(x, "x", "predictOne");
-    const ws = this.st.rowWs as RowWorkspace;
-    scaleDesign(sc, x, 0, L.d, this.st.xs, 0);
-    out.expert = predictMoments(L, theta, this.st.xs, 0, ws, out.mean, out.variance);
-    for (let k = 0; k < L.K; k++) {
-      out.gate[k] = ws.a[k];
-      for (let j = 0; j < L.q; j++) out.expertMeans[k * L.q + j] = sc.yMean[j] + sc.yScale[j] * ws.mu[k * L.q + j];
-    }
-    if (out.covariance !== undefined && L.full) {
-      // Scaled units: the same π and μ, before the means are mapped back (Cov scales by sy_i·sy_j).
-      predictiveCovariance(L, theta, ws, out.mean, out.covariance);
-      for (let i = 0; i < L.q; i++) for (let j = 0; j < L.q; j++) out.covariance[i * L.q + j] *= sc.yScale[i] * sc.yScale[j];
-    }
-    for (let j = 0; j < L.q; j++) {
-      out.mean[j] = sc.yMean[j] + sc.yScale[j] * out.mean[j];
-      out.variance[j] *= sc.yScale[j] * sc.yScale[j];
-    }
-    return out;
+    return predictRow(L, sc, theta, x, this.st.xs, this.st.rowWs as RowWorkspace, out);
   }
 
   /** A reusable `Prediction` buffer for `predictInto`. */
   createPrediction(): Prediction {
-    const { L } = this.requireFitted("createPrediction");
-    return {
-      mean: new Float64Array(L.q), variance: new Float64Array(L.q), gate: new Float64Array(L.K),
-      expertMeans: new Float64Array(L.K * L.q), expert: 0,
-      ...(L.full ? { covariance: new Float64Array(L.q * L.q) } : {}),
-    };
+    return newPrediction(this.requireFitted("createPrediction").L);
   }
 
   /** Predicts one row (never changes the model). */
@@ -358,20 +326,12 @@ export class MoeRegressor {
   predict(X: ArrayLike<number>, n: number): Predictions {
     const { L } = this.requireFitted("predict");
     if (X.length !== n * L.d) throw new InputError(`predict requires X of length n·d = ${n * L.d}, got ${X.length}`);
-    const res: Predictions = {
-      n, mean: new Float64Array(n * L.q), variance: new Float64Array(n * L.q), gate: new Float64Array(n * L.K), expert: new Int32Array(n),
-      ...(L.full ? { covariance: new Float64Array(n * L.q * L.q) } : {}),
-    };
+    const res = newPredictions(L, n);
     const out = this.createPrediction();
     const row = new Float64Array(L.d);
     for (let i = 0; i < n; i++) {
       for (let a = 0; a < L.d; a++) row[a] = X[i * L.d + a];
-      this.predictInto(row, out);
-      res.mean.set(out.mean, i * L.q);
-      res.variance.set(out.variance, i * L.q);
-      res.gate.set(out.gate, i * L.K);
-      res.expert[i] = out.expert;
-      if (res.covariance !== undefined && out.covariance !== undefined) res.covariance.set(out.covariance, i * L.q * L.q);
+      storePrediction(L, res, i, this.predictInto(row, out));
     }
     return res;
   }
