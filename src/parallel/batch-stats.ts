@@ -118,8 +118,8 @@ export function availableThreads(): number {
 
 /**
  * Multiply-adds of a batch's Gram updates, m·(K+1)·p(p+1)/2, below which a batch runs on the calling
- * thread whatever `threads` says: handing a job to worker threads costs a few wake-ups (tens of
- * microseconds, more on a busy machine), more than such a batch takes. The result is the same bits.
+ * thread whatever `threads` says: handing a job to worker threads costs thread wake-ups, which such
+ * a batch does not repay. The result is the same bits.
  */
 export const MIN_PARALLEL_WORK = 200_000;
 

@@ -8,8 +8,8 @@
  *
  *   G2[a,b] += Σ_{r≤8} x_ra x_rb,      Sxx_k[a,b] += Σ_{r≤8} (τ_rk x_ra) x_rb,
  *
- * so each entry is loaded and stored once per eight rows, in a long inner loop over b. Measured
- * against the row loop (same process, d = 100, K = 3): 0.30–0.37× the time; rank 4 gave 0.45×. The other blocks of
+ * so each entry is loaded and stored once per eight rows, in a long inner loop over b
+ * (`bench/threads.ts` times the batch path that uses it against per-row ISMM). The other blocks of
  * the statistic (s0, syy, sxy, G1, and the responses' cross-products of a full-covariance model:
  * O(K q p) per row) are added row by row exactly as `accumulate` adds them. Same sums, another order of additions (agreement to rounding is tested).
  */
