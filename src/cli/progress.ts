@@ -5,6 +5,8 @@
  * Disabled (the default on pipes and in CI) it costs one branch per batch.
  */
 
+import { fmtInt } from "./context.js";
+
 export interface ProgressState {
   /** Rows processed so far. */
   readonly rows: number;
@@ -64,8 +66,8 @@ export class Progress {
       const full = Math.round(f * BAR_WIDTH);
       parts.push(`[${"#".repeat(full)}${".".repeat(BAR_WIDTH - full)}] ${(f * 100).toFixed(0).padStart(3)}%`);
     }
-    parts.push(`${Math.round(s.rows).toLocaleString("en-US")} rows`);
-    parts.push(`${Math.round(rate).toLocaleString("en-US")} rows/s`);
+    parts.push(`${fmtInt(s.rows)} rows`);
+    parts.push(`${fmtInt(rate)} rows/s`);
     if (s.loss !== undefined && Number.isFinite(s.loss)) parts.push(`loss ${s.loss.toPrecision(4)}`);
     if (s.extra) parts.push(s.extra);
     let line = parts.join("  ");
