@@ -28,6 +28,7 @@ import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
 import { addCross, fullPriorPenalty } from "../surrogate/moe-covariance.js";
 import { elasticNetPenalty } from "../surrogate/moe-lasso.js";
+import { gateResiduals } from "../surrogate/gate-residual.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
 import { runDescent } from "./descent.js";
 
@@ -230,11 +231,9 @@ export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: nu
     for (let i = 0; i < n; i++) {
       const xo = i * p;
       logGate(L, theta, X, xo, logPi);
-      const last = logPi[K - 1];
-      let sumEta = 0;
-      for (let k = 0; k < K - 1; k++) sumEta += logPi[k] - last;
+      gateResiduals(K, logPi, em.tau, i * K, em.ws.u);
       for (let k = 0; k < K - 1; k++) {
-        const u = (em.tau[i * K + k] - Math.exp(logPi[k]) + 0.5 * (logPi[k] - last - sumEta / K)) / n;
+        const u = em.ws.u[k] / n;
         for (let a = 0; a < p; a++) G1[k * p + a] += u * X[xo + a];
       }
     }

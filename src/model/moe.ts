@@ -52,12 +52,13 @@ export interface RowWorkspace {
   readonly loss: Float64Array; // 1  (f of the last `rowPosterior`)
   readonly z: Float64Array; // q  (whitened residual, full covariance)
   readonly sig: Float64Array; // q·q  (an expert's Σ_k, full covariance)
+  readonly u: Float64Array; // K−1  (the surrogate's gate coefficients u_k, surrogate/gate-residual.ts)
 }
 
 export function createRowWorkspace(L: MoeLayout): RowWorkspace {
   return {
     logPi: new Float64Array(L.K), mu: new Float64Array(L.K * L.q), a: new Float64Array(L.K), loss: new Float64Array(1),
-    z: new Float64Array(L.q), sig: new Float64Array(L.q * L.q),
+    z: new Float64Array(L.q), sig: new Float64Array(L.q * L.q), u: new Float64Array(Math.max(L.K - 1, 0)),
   };
 }
 

@@ -17,6 +17,7 @@ import type { MoeLayout } from "../model/dims.js";
 import { rowPosterior, type RowWorkspace } from "../model/moe.js";
 import type { MoeStatLayout } from "./moe-stats.js";
 import { blendCross, type CovWorkspace } from "./moe-covariance.js";
+import { gateResiduals } from "./gate-residual.js";
 
 /** Rows per block: the transposed rows of a block stay in the first-level cache at d ≈ 100. */
 export const BLOCK_ROWS = 16;
@@ -73,13 +74,9 @@ function addBlock(
       }
     }
     if (K > 1) {
-      // u_k = τ_k − π̄_k + ½(η_k − mean η), η_k = log π_k − log π_K (as in `accumulate`).
-      const lastLogPi = ws.logPi[K - 1];
-      let sumEta = 0;
-      for (let k = 0; k < K - 1; k++) sumEta += ws.logPi[k] - lastLogPi;
+      gateResiduals(K, ws.logPi, tau, 0, ws.u); // as in `accumulate`
       for (let k = 0; k < K - 1; k++) {
-        const eta = ws.logPi[k] - lastLogPi;
-        const u = tau[k] - Math.exp(ws.logPi[k]) + 0.5 * (eta - sumEta / K);
+        const u = ws.u[k];
         const o = S.G1 + k * p;
         for (let a = 0; a < p; a++) s[o + a] += u * X[xo + a];
       }

@@ -8,6 +8,7 @@
 import { PASS_ALPHA, PASS_KAPPA, PASS_MIN_DIAG, PASS_RHO, PASS_SA, PASS_SB, smFusedPass, symBlend } from "../core/sherman-morrison.js";
 import { rowPosterior } from "../model/moe.js";
 import { blendCross } from "./moe-covariance.js";
+import { gateResiduals } from "./gate-residual.js";
 import { SC_A, SC_B, SC_CD, SC_K0, SC_K1, type FastPlan, type MoeFastState, type MoeFastWorkspace } from "./moe-fast-types.js";
 
 /** Ties the state to s (after a mismatch every factor is dropped). */
@@ -145,14 +146,10 @@ export function accumulateRow(fp: FastPlan,
   if (K > 1) {
     // η_k = log π_k − log π_K (η_K = 0), so W̄ᵀx comes free from the E-step.
     const u = ws.u;
-    const lastLogPi = ws.logPi[K - 1];
-    let sumEta = 0;
-    for (let k = 0; k < K - 1; k++) sumEta += ws.logPi[k] - lastLogPi;
+    gateResiduals(K, ws.logPi, tau, 0, u);
     let U = 0;
     for (let k = 0; k < K - 1; k++) {
-      const eta = ws.logPi[k] - lastLogPi;
-      const uk = tau[k] - Math.exp(ws.logPi[k]) + 0.5 * (eta - sumEta / K);
-      u[k] = uk;
+      const uk = u[k];
       U += uk;
       const o = S.G1 + k * p;
       const c = b * uk;

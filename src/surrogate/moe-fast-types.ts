@@ -76,7 +76,6 @@ export interface MoeFastWorkspace extends MoeWorkspace {
   readonly xb: Float64Array; // p: the design row (view on heap)
   readonly h: Float64Array; // p: M x for the current factor (view on heap)
   readonly T: Float64Array; // p×p: R⁻¹ at refactorization (view on heap; so is R)
-  readonly u: Float64Array; // K−1: gate statistic coefficients u_k
   /** A statistic vector inside `heap` (zeroed), or null. Rows blended into it use the asm kernels. */
   readonly statistic: Float64Array | null;
   readonly fast: MoeFastState;

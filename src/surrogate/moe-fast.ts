@@ -153,7 +153,6 @@ export function moeFastSurrogate(L: MoeLayout, options: MoeFastOptions = {}): Mo
       xb: new Float64Array(heap, 8 * oX, p),
       h: new Float64Array(heap, 8 * oH, p),
       T: new Float64Array(heap, 8 * oT, p * p),
-      u: new Float64Array(Math.max(K - 1, 0)),
       statistic: withStatistic ? new Float64Array(heap, 8 * oS, exact.statSize) : null,
       fast,
     };

@@ -41,6 +41,7 @@ import { cholSolve, cholUpper, cholWithRidge, dot, quadFormUpper, symRank1Blend 
 import type { MoeLayout } from "../model/dims.js";
 import { createRowWorkspace, rowNll, rowPosterior, type RowWorkspace } from "../model/moe.js";
 import { moeStatLayout, type MoeStatLayout } from "./moe-stats.js";
+import { gateResiduals } from "./gate-residual.js";
 import { addRows, createBlockScratch, type BlockScratch } from "./moe-block.js";
 import { blendCross, covarianceMstep, createCovWorkspace, fullExpertObjective, type CovWorkspace } from "./moe-covariance.js";
 import type { Surrogate } from "./types.js";
@@ -190,15 +191,10 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
       symRank1Blend(p, s, S.Sxx + k * p * p, a, bt, x, xo);
     }
     if (K > 1) {
-      // η_k = log π_k − log π_K (η_K = 0), so Wᵀx comes free from the E-step.
-      const lastLogPi = ws.logPi[K - 1];
-      let sumEta = 0;
-      for (let k = 0; k < K - 1; k++) sumEta += ws.logPi[k] - lastLogPi;
+      gateResiduals(K, ws.logPi, tau, 0, ws.u); // Wᵀx comes free from the E-step
       for (let k = 0; k < K - 1; k++) {
-        const eta = ws.logPi[k] - lastLogPi;
-        const u = tau[k] - Math.exp(ws.logPi[k]) + 0.5 * (eta - sumEta / K);
         const o = S.G1 + k * p;
-        const c = b * u;
+        const c = b * ws.u[k];
         for (let i = 0; i < p; i++) s[o + i] = a * s[o + i] + c * x[xo + i];
       }
     }
