@@ -137,6 +137,8 @@ export interface SelectJob {
   readonly options: Record<string, unknown>;
   readonly fraction: number;
   readonly seed: number;
+  /** Score on this file instead of held-out rows (fraction is then 0). */
+  readonly validation?: { readonly source: string; readonly format: TableFormat };
 }
 
 export interface SelectOutcome {
@@ -146,6 +148,27 @@ export interface SelectOutcome {
   readonly model: string | null;
   readonly warning?: string;
   readonly skipped: { count: number; firstReasons: string[] };
+  /** Invalid rows skipped in the validation file (with --skip-invalid). */
+  readonly validationSkipped?: { count: number; firstReasons: string[] };
+}
+
+/** Mean −log p(y | x) of the model over every row of a validation table (the NLL of `ismm evaluate`). */
+export async function validationPass(model: MoeRegressor, reader: TableReader): Promise<{ sum: number; rows: number }> {
+  const d = reader.featureNames.length;
+  const q = reader.targetNames.length;
+  const x = new Float64Array(d);
+  const y = new Float64Array(q);
+  let sum = 0;
+  let rows = 0;
+  for await (const { n: m, X, Y } of reader.batches()) {
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < d; c++) x[c] = X[i * d + c];
+      for (let j = 0; j < q; j++) y[j] = Y[i * q + j];
+      sum += model.nllOne(x, y);
+      rows++;
+    }
+  }
+  return { sum, rows };
 }
 
 /** Fits and scores one K. An InputError (e.g. too few rows for K experts) becomes a warning. */
@@ -176,17 +199,35 @@ export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<
   } finally {
     reader.close();
   }
+  let validationSkipped: { count: number; firstReasons: string[] } | undefined;
+  if (job.validation !== undefined) {
+    // The training file's feature names, so that the validation file's columns are matched by name.
+    const v = job.validation;
+    const vlabel = sourceLabel(v.source);
+    let vr: TableReader | undefined;
+    try {
+      vr = await openTable({ source: v.source, format: v.format, targets, features: featureNames, skipInvalid, batchRows: READ_BATCH_ROWS });
+      const vs = await validationPass(model, vr);
+      s = { ...s, holdoutSum: vs.sum, holdoutRows: vs.rows };
+      validationSkipped = vr.skipped();
+    } catch (err) {
+      throw withSource(err, vlabel);
+    } finally {
+      vr?.close();
+    }
+  }
   const l1 = typeof job.options.l1 === "number" ? job.options.l1 : 0;
   const k = l1 > 0 ? activeParameters(model.parameters()) : freeParameters(K, featureNames.length, targets.length);
   const c = criteria(s.logLik, k, s.n, s.sumLogMaxTau);
   model.meta = {
     tool: "ismm", command: "select", source, format, targets: [...targets], features: [...featureNames], epochs, skipInvalid,
     rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count, holdoutFraction: job.fraction,
+    ...(job.validation !== undefined ? { validation: job.validation.source } : {}),
   };
   const row: SelectRow = {
     K, l1, logLik: s.logLik, params: k, n: s.n, ...c,
     holdoutNll: s.holdoutRows > 0 ? s.holdoutSum / s.holdoutRows : null, holdoutRows: s.holdoutRows,
     seconds: (performance.now() - t0) / 1000,
   };
-  return { row, model: JSON.stringify(model.toJSON()), skipped: result.skipped };
+  return { row, model: JSON.stringify(model.toJSON()), skipped: result.skipped, ...(validationSkipped !== undefined ? { validationSkipped } : {}) };
 }

@@ -37,6 +37,7 @@ const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "experts", kind: "string", value: "range", doc: "numbers of experts to compare: 1-6, or a list 2,3,5 (default 1-6)" },
   { name: "criterion", kind: "string", value: CRITERIA.join("|"), doc: `how the best K is chosen (default ${DEFAULT_CRITERION}); lower is better for all four` },
   { name: "holdout-fraction", kind: "string", value: "f", doc: `share of rows held out (seeded by --seed) for the held-out NLL, in [0, 1) (default ${DEFAULT_HOLDOUT}; 0: none)` },
+  { name: "validation", kind: "string", value: "file", doc: "score every fit on the rows of this file instead of held-out rows: the whole data file is learned, the holdout NLL column is this file's mean NLL and the default criterion is holdout (same columns; --format applies to both)" },
   { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1)" },
   { name: "l1", kind: "string", value: "grid", doc: `elastic-net λ1 values to compare alongside K: a list like 0.001,0.01,0.1, or 'auto' = ${AUTO_L1_GRID.join(",")} (default 0: no penalty; one value fits that λ1 for every K)` },
   { name: "jobs", short: "j", kind: "string", value: "N", doc: "K values fitted at once, each on a worker thread (default: the number of cores, at most the number of K; 1 = in this process, with a progress display)" },
@@ -121,31 +122,40 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (targets.length === 0) throw new UsageError("select needs at least one --target column", cmd);
   const features = flags.has("features") ? columnList(flags.list("features"), "features", cmd) : undefined;
   const Ks = parseExperts(flags.str("experts") ?? "1-6", cmd);
-  const criterion = flags.choice("criterion", CRITERIA, DEFAULT_CRITERION);
-  const fraction = flags.num("holdout-fraction", DEFAULT_HOLDOUT, -1e-300);
+  const validation = flags.str("validation");
+  if (validation !== undefined && flags.has("holdout-fraction")) {
+    throw new UsageError("--validation and --holdout-fraction both say which rows are held out: give one of them", cmd);
+  }
+  const criterion = flags.choice("criterion", CRITERIA, validation !== undefined ? "holdout" : DEFAULT_CRITERION);
+  const fraction = validation !== undefined ? 0 : flags.num("holdout-fraction", DEFAULT_HOLDOUT, -1e-300);
   if (!(fraction < 1)) throw new UsageError(`--holdout-fraction must be in [0, 1). Got ${fraction} instead`, cmd);
-  if (criterion === "holdout" && fraction === 0) throw new UsageError("--criterion holdout needs --holdout-fraction > 0", cmd);
+  if (criterion === "holdout" && fraction === 0 && validation === undefined) throw new UsageError("--criterion holdout needs --holdout-fraction > 0 or --validation", cmd);
   const epochs = flags.int("epochs", 1, 1);
   const jobs = flags.int("jobs", Math.min(availableParallelism(), Ks.length), 1, 256);
   const out = flags.str("out");
-  checkOutputs(cmd, [{ flag: "out", path: out }], [{ what: "the data file", path: source }]);
+  checkOutputs(cmd, [{ flag: "out", path: out }], [{ what: "the data file", path: source }, { what: "the validation file", path: validation }]);
   const format: TableFormat = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
   if (source === "-" || (existsSync(source) && !(await isRegularFile(source)))) {
     throw new UsageError(`select reads the data several times (a fit and a scoring pass per K): ${source === "-" ? "stdin" : `'${source}'`} can be read only once; save the data to a file`, cmd);
   }
+  if (validation !== undefined && (validation === "-" || (existsSync(validation) && !(await isRegularFile(validation))))) {
+    throw new UsageError(`--validation is read once per fit: ${validation === "-" ? "stdin" : `'${validation}'`} can be read only once; save the rows to a file`, cmd);
+  }
+  const valid = validation === undefined ? undefined : { source: validation, format: resolveFormat(validation, formatFlag(flags)) };
   const l1Grid = parseL1Grid(flags.str("l1"), cmd); // null: --l1 absent (select's own flag shadows the option)
   const options = estimatorOptions(withoutFlag(flags, "l1"), { nExperts: Ks[0] });
   delete options.nExperts;
   const seed = new MoeRegressor(options).options.seed;
   const label = sourceLabel(source);
   const list: SelectJob[] = Ks.flatMap((K) =>
-    (l1Grid ?? [null]).map((l1) => ({ K, source, format, targets, features, skipInvalid, epochs, options: l1 === null ? options : { ...options, l1 }, fraction, seed })),
+    (l1Grid ?? [null]).map((l1) => ({ K, source, format, targets, features, skipInvalid, epochs, options: l1 === null ? options : { ...options, l1 }, fraction, seed, validation: valid })),
   );
   const outcomes = await runJobs(list, jobs, ctx);
   const table: SelectRow[] = [];
   const models = new Map<SelectRow, string>();
   let skippedNote: string | undefined;
+  let validationNote: string | undefined;
   for (const o of outcomes) {
     if (o.warning !== undefined) ctx.warn(o.warning);
     if (o.row === null || o.model === null) continue;
@@ -154,6 +164,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     if (o.row.n < 5 * o.row.params) ctx.warn(`K = ${o.row.K}${l1Grid ? `, λ1 = ${o.row.l1}` : ""}: ${fmtInt(o.row.n)} training rows for ${o.row.params} parameters (fewer than 5 per parameter): its criteria are unreliable`);
     models.set(o.row, o.model);
     if (o.skipped.count > 0) skippedNote = `ismm: skipped ${fmtInt(o.skipped.count)} invalid row${o.skipped.count === 1 ? "" : "s"} of ${label} (first: ${o.skipped.firstReasons[0]})`;
+    const vs = o.validationSkipped;
+    if (vs !== undefined && vs.count > 0) validationNote = `ismm: skipped ${fmtInt(vs.count)} invalid row${vs.count === 1 ? "" : "s"} of the validation file ${sourceLabel(validation as string)} (first: ${vs.firstReasons[0]})`;
   }
   if (table.length === 0) throw new InputError(`no K of ${Ks.join(", ")} could be fitted to ${label}`);
   const score = (r: SelectRow): number => (criterion === "holdout" ? (r.holdoutNll ?? Infinity) : r[criterion]);
@@ -161,8 +173,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const best = bestRow.K;
   if (out !== undefined) await writeFileAtomic(out, (models.get(bestRow) as string) + "\n");
   if (skippedNote !== undefined) ctx.info(skippedNote);
+  if (validationNote !== undefined) ctx.info(validationNote);
   if (flags.bool("json")) {
-    process.stdout.write(JSON.stringify({ best, ...(l1Grid ? { bestL1: bestRow.l1 } : {}), criterion, holdoutFraction: fraction, table }) + "\n");
+    process.stdout.write(JSON.stringify({ best, ...(l1Grid ? { bestL1: bestRow.l1 } : {}), criterion, holdoutFraction: fraction, ...(validation !== undefined ? { validation } : {}), table }) + "\n");
   } else if (!ctx.quiet) {
     const rows = [["K", ...(l1Grid ? ["λ1"] : []), "logLik", "params", "AIC", "BIC", "ICL", "holdout NLL", "time", ""]];
     for (const r of table) {
@@ -174,7 +187,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     const n = table[0].n;
     process.stdout.write(
-      `ismm select: ${label}, ${fmtInt(n)} training rows, ${fmtInt(table[0].holdoutRows)} held out; best K = ${best}${l1Grid ? `, λ1 = ${bestRow.l1}` : ""} by ${criterion}${out !== undefined ? `; model written to ${out}` : ""}\n` +
+      `ismm select: ${label}, ${fmtInt(n)} training rows, ${fmtInt(table[0].holdoutRows)} ${validation !== undefined ? `validation rows in ${sourceLabel(validation)}` : "held out"}; best K = ${best}${l1Grid ? `, λ1 = ${bestRow.l1}` : ""} by ${criterion}${out !== undefined ? `; model written to ${out}` : ""}\n` +
         rows.map((r) => r.map((c, i) => (i === rows[0].length - 1 ? c : c.padStart(widths[i]))).join("  ").trimEnd()).join("\n") + "\n",
     );
   }
@@ -184,7 +197,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
 export const selectCommand: Command = {
   name: "select",
   summary: "choose the number of experts: fit each K, compare log-likelihood, AIC, BIC, ICL and held-out NLL",
-  usage: ["select <data> --target <col> [--experts 1-6] [--criterion bic|icl|aic|holdout] [--holdout-fraction f] [--json] [--out best.json] [options]"],
+  usage: ["select <data> --target <col> [--experts 1-6] [--criterion bic|icl|aic|holdout] [--holdout-fraction f | --validation file] [--json] [--out best.json] [options]"],
   description: [
     "For each K, fits the model on the training rows exactly as 'ismm fit' does (same streaming loop,",
     "options, seed and initialization; --epochs passes), then scores the final model in one more",
@@ -203,6 +216,9 @@ export const selectCommand: Command = {
     "The K values are fitted in parallel on --jobs worker threads; the results do not depend on --jobs.",
     "With --l1 a grid of elastic-net λ1 values (docs/SPARSE.md) is fitted for every K and the best",
     "(K, λ1) pair is chosen by the same criterion; --criterion holdout is the validation-set choice.",
+    "--validation FILE scores every fit on a separate file instead (the whole data file is learned; the",
+    "holdout NLL column is then that file's mean NLL, the one 'ismm evaluate' reports for the saved",
+    "model, and holdout becomes the default criterion).",
   ].join("\n"),
   flags: [
     ["Data, range and output", [...SELECT_FLAGS, ...DATA_FLAGS]],
@@ -213,6 +229,7 @@ export const selectCommand: Command = {
     ["ismm select data.csv -t y --experts 2-5 --criterion holdout --holdout-fraction 0.3", "held-out NLL"],
     ["ismm select data.csv -t y --json --out best.json | jq .best", "save the best model"],
     ["ismm select data.csv -t y --experts 3 --l1 auto --criterion holdout", "choose the lasso weight λ1 on held-out rows"],
+    ["ismm select train.csv -t y --experts 3 --l1 auto --validation valid.csv -o best.json", "choose λ1 on a validation file"],
   ],
   run,
 };

@@ -103,4 +103,50 @@ describe("ismm select", { concurrency: 2 }, () => {
     assert.equal(h.code, 2);
     assert.match(h.stderr, /holdout-fraction/);
   });
+  it("--validation scores every fit on a separate file: its NLL is what `ismm evaluate` reports for the saved model", async () => {
+    const lines = syntheticCsv(3000, 5, 2, 1, 2).trimEnd().split("\n");
+    const train = writeText(join(dir, "v-train.csv"), [lines[0], ...lines.slice(1, 2001)].join("\n") + "\n");
+    // The validation file lists its columns in another order: they are matched by name.
+    const perm = (line: string): string => {
+      const c = line.split(",");
+      return [c[2], c[0], c[1]].join(",");
+    };
+    const valid = writeText(join(dir, "v-valid.csv"), [perm(lines[0]), ...lines.slice(2001).map(perm)].join("\n") + "\n");
+    const out = join(dir, "v-best.json");
+    const r = await ismm(["select", train, "-t", "y", "--experts", "1-2", "--validation", valid, "--json", "--out", out, "--seed", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as SelectJson & { validation: string };
+    assert.equal(j.criterion, "holdout"); // the default with --validation
+    assert.equal(j.validation, valid);
+    for (const t of j.table) {
+      assert.equal(t.n, 2000); // the whole data file is learned
+      assert.equal(t.holdoutRows, 1000);
+    }
+    // Two experts generated the data: one linear expert is clearly worse on the validation rows.
+    assert.equal(j.best, 2);
+    assert.ok((j.table[1].holdoutNll as number) < (j.table[0].holdoutNll as number) - 0.1, JSON.stringify(j.table));
+    const ev = await ismm(["evaluate", "--model", out, valid, "--json"]);
+    assert.equal(ev.code, 0, ev.stderr);
+    // Same model, same rows, same per-row NLL: equal up to the order of summation (1e-12 relative).
+    const nll = (JSON.parse(ev.stdout) as { nll: number }).nll;
+    assert.ok(Math.abs(nll - (j.table[1].holdoutNll as number)) <= 1e-12 * Math.abs(nll), `${nll} vs ${j.table[1].holdoutNll}`);
+  });
+
+  it("--validation: one clear line for a conflicting split, a missing file, stdin, or --out naming it", async () => {
+    const data = writeText(join(dir, "v-data.csv"), syntheticCsv(400, 6));
+    const valid = writeText(join(dir, "v-val.csv"), syntheticCsv(100, 7));
+    const both = await ismm(["select", data, "-t", "y", "--experts", "1", "--validation", valid, "--holdout-fraction", "0.2"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--validation and --holdout-fraction/);
+    const missing = await ismm(["select", data, "-t", "y", "--experts", "1", "--validation", join(dir, "nope.csv")]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /nope\.csv/);
+    assert.equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
+    const stdin = await ismm(["select", data, "-t", "y", "--experts", "1", "--validation", "-"]);
+    assert.equal(stdin.code, 2);
+    assert.match(stdin.stderr, /read only once/);
+    const clash = await ismm(["select", data, "-t", "y", "--experts", "1", "--validation", valid, "--out", valid]);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /validation file/);
+  });
 });
