@@ -18,6 +18,7 @@ import type { LearnerContext } from "../learners/types.js";
 import type { MoeLayout } from "../model/dims.js";
 import { fitScaler, identityScaler, nllShift, scaleDesign, scaleTargets, thetaToScaled } from "../model/scaling.js";
 import { initDefaults, initializeMoe } from "../mm/init.js";
+import { availableThreads } from "../parallel/batch-stats.js";
 import { MIN_ROWS_PER_PARAMETER } from "./diagnostics.js";
 import { isOutlier, noteOutlier } from "./learn-row.js";
 import { minInitRows, type RegressorState } from "./state.js";
@@ -90,6 +91,7 @@ export function initialize(st: RegressorState, wholeData: boolean): void {
       restarts,
       varianceFloor: o.varianceFloor, variancePrior: prior.variancePrior, priorVariance: o.priorVariance, gateRidge: prior.gateRidge,
       l1: o.l1, l2: o.l2, // elastic net (docs/SPARSE.md)
+      threads: o.threads ?? availableThreads(), // starts and restarts on several threads (same result)
     });
     theta0 = res.theta;
     // A converged batch fit of the whole data set: its statistic stands for every EM pass over it.

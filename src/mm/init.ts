@@ -26,7 +26,8 @@
  */
 import type { Rng } from "../core/rng.js";
 import type { MoeLayout } from "../model/dims.js";
-import { batchEM, createEmWorkspace, eStep, mStepFromTau, type EmPriorOptions, type GateStep } from "./batch-em.js";
+import type { EmPriorOptions, GateStep } from "./batch-em.js";
+import { createInitWorkspace, refineStart, screenStart, type InitPlan, type Refined } from "./init-start.js";
 
 export interface InitOptions extends EmPriorOptions {
   /** Random starts. Default `initDefaults(L).starts` (5; 3 for wide models). */
@@ -45,6 +46,12 @@ export interface InitOptions extends EmPriorOptions {
   readonly restarts?: number;
   /** Stop a refinement when the objective changes by ≤ tol·(1 + |F|). Default 1e-12. */
   readonly tol?: number;
+  /**
+   * Threads for the starts and for the refinements (each an independent EM run), where a thread
+   * runner is registered (Node: parallel/init-threads.ts) and the work repays starting threads. The
+   * result is the same bits for every count. Default 1.
+   */
+  readonly threads?: number;
 }
 
 export interface InitResult {
@@ -71,88 +78,34 @@ export function initDefaults(L: MoeLayout): { starts: number; startIters: number
     : { starts: 3, startIters: 8, refineIters: 10, gateStep: { kind: "mm", iters: 1 } };
 }
 
-/** Seeded k-means++ assignment of n points (n×m row-major) to K clusters; writes labels. */
-function kmeansLabels(P: Float64Array, n: number, m: number, K: number, rng: Rng, labels: Int32Array): void {
-  const C = new Float64Array(K * m);
-  const dist = new Float64Array(n).fill(Infinity);
-  const first = rng.int(n);
-  for (let a = 0; a < m; a++) C[a] = P[first * m + a];
-  for (let c = 1; c < K; c++) {
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      let d = 0;
-      for (let a = 0; a < m; a++) {
-        const z = P[i * m + a] - C[(c - 1) * m + a];
-        d += z * z;
-      }
-      if (d < dist[i]) dist[i] = d;
-      total += dist[i];
-    }
-    let u = rng.next() * total;
-    let pick = n - 1;
-    for (let i = 0; i < n; i++) {
-      u -= dist[i];
-      if (u <= 0) {
-        pick = i;
-        break;
-      }
-    }
-    for (let a = 0; a < m; a++) C[c * m + a] = P[pick * m + a];
-  }
-  const counts = new Float64Array(K);
-  for (let iter = 0; iter < 4; iter++) {
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bestD = Infinity;
-      for (let c = 0; c < K; c++) {
-        let d = 0;
-        for (let a = 0; a < m; a++) {
-          const z = P[i * m + a] - C[c * m + a];
-          d += z * z;
-        }
-        if (d < bestD) {
-          bestD = d;
-          best = c;
-        }
-      }
-      labels[i] = best;
-    }
-    if (iter === 3) break;
-    C.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      counts[c]++;
-      for (let a = 0; a < m; a++) C[c * m + a] += P[i * m + a];
-    }
-    for (let c = 0; c < K; c++) {
-      if (counts[c] === 0) {
-        const i = rng.int(n); // re-seed an empty cluster on a random point
-        for (let a = 0; a < m; a++) C[c * m + a] = P[i * m + a];
-      } else {
-        for (let a = 0; a < m; a++) C[c * m + a] /= counts[c];
-      }
-    }
-  }
+/**
+ * Runs independent starts or refinements of one initialization on several threads, each result the
+ * same bits as the serial loop's (registered by parallel/init-threads.ts where worker threads exist).
+ */
+export interface InitThreads {
+  /** Starts 0..plan.starts−1 from the root generator with state `rootState`, in start order. */
+  screen(L: MoeLayout, X: Float64Array, Y: Float64Array, n: number, rootState: readonly number[], plan: InitPlan, threads: number): { theta: Float64Array; nll: number }[];
+  /** Refines every θ in place, in order. */
+  refine(L: MoeLayout, X: Float64Array, Y: Float64Array, n: number, plan: InitPlan, thetas: readonly Float64Array[], threads: number): Refined[];
 }
 
-/** Labels by K − 1 sorted uniform cut points on the ranks of a random projection of the inputs. */
-function randomCuts(X: Float64Array, n: number, p: number, K: number, rng: Rng, labels: Int32Array): void {
-  const dir = new Float64Array(p);
-  for (let a = 1; a < p; a++) dir[a] = rng.normal();
-  const proj = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = 0;
-    for (let a = 1; a < p; a++) v += dir[a] * X[i * p + a];
-    proj[i] = v;
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => proj[a] - proj[b] || a - b);
-  const cuts = Array.from({ length: K - 1 }, () => rng.next()).sort((a, b) => a - b);
-  let c = 0;
-  for (let r = 0; r < n; r++) {
-    while (c < K - 1 && r >= cuts[c] * n) c++;
-    labels[order[r]] = c;
-  }
+let initThreads: InitThreads | null = null;
+
+/** Called by parallel/init-threads.ts when it loads (Node). */
+export function registerInitThreads(runner: InitThreads): void {
+  initThreads = runner;
+}
+
+/**
+ * Multiply-adds (tasks × EM iterations × n·K·p(p+1)/2, the Gram of every M-step) below which the
+ * starts or refinements run on the calling thread: starting worker threads costs tens of
+ * milliseconds, which less work does not repay. The result is the same bits.
+ */
+const MIN_THREADED_WORK = 5e8;
+
+function threadsFor(L: MoeLayout, n: number, tasks: number, iters: number, threads: number): number {
+  if (initThreads === null || threads <= 1 || tasks <= 1) return 1;
+  return tasks * iters * n * L.K * ((L.p * (L.p + 1)) / 2) < MIN_THREADED_WORK ? 1 : Math.min(threads, tasks);
 }
 
 /**
@@ -162,57 +115,34 @@ function randomCuts(X: Float64Array, n: number, p: number, K: number, rng: Rng, 
 export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n: number, rng: Rng, options: InitOptions = {}): InitResult {
   const def = initDefaults(L);
   const starts = options.starts ?? def.starts;
-  const startIters = options.startIters ?? def.startIters;
-  const refineIters = options.refineIters ?? def.refineIters;
-  const restarts = Math.max(1, Math.min(options.restarts ?? 1, starts));
-  const tol = options.tol ?? 1e-12;
-  const gateStep: GateStep = options.gateStep ?? def.gateStep;
-  const { K, p, q, d } = L;
-  const em = createEmWorkspace(L, n, options);
-  // Elastic net (docs/SPARSE.md): screening and refinement run unpenalized, then a penalized refinement
-  // continues from that fit — a penalized EM from a rough start stalls at β = 0 with a large σ² (the
-  // lasso threshold in the β-step is σ²λ1).
-  const emStart = (options.l1 ?? 0) > 0 || (options.l2 ?? 0) > 0 ? createEmWorkspace(L, n, { ...options, l1: 0, l2: 0 }) : em;
-  const labels = new Int32Array(n);
-  const mAll = d + q;
-  const P = new Float64Array(n * mAll);
-  const candidates: { theta: Float64Array; nll: number }[] = [];
-  for (let r = 0; r < starts; r++) {
-    const kind = d === 0 ? 0 : r % 4;
-    const useY = kind === 0;
-    const m = useY ? d + q : d;
-    const startRng = rng.fork(r);
-    if (K === 1) labels.fill(0);
-    else if (kind === 2) for (let i = 0; i < n; i++) labels[i] = startRng.int(K);
-    else if (kind === 3) randomCuts(X, n, p, K, startRng, labels);
-    else {
-      for (let i = 0; i < n; i++) {
-        for (let a = 0; a < d; a++) P[i * m + a] = X[i * p + 1 + a];
-        if (useY) for (let j = 0; j < q; j++) P[i * m + d + j] = Y[i * q + j];
-      }
-      kmeansLabels(P, n, m, K, startRng, labels);
-    }
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < K; k++) emStart.tau[i * K + k] = (k === labels[i] ? 0.8 : 0) + 0.2 / K;
-    }
-    const theta = new Float64Array(L.size);
-    mStepFromTau(L, theta, X, Y, n, emStart, gateStep);
-    const res = batchEM(L, theta, X, Y, n, { maxIter: startIters, tol: 1e-12, gateStep }, emStart);
-    candidates.push({ theta, nll: res.history[res.history.length - 1] });
-  }
+  const plan: InitPlan = {
+    ...options,
+    starts,
+    startIters: options.startIters ?? def.startIters,
+    refineIters: options.refineIters ?? def.refineIters,
+    restarts: Math.max(1, Math.min(options.restarts ?? 1, starts)),
+    tol: options.tol ?? 1e-12,
+    gateStep: options.gateStep ?? def.gateStep,
+  };
+  const threads = options.threads ?? 1;
+  let ws: ReturnType<typeof createInitWorkspace> | null = null;
+  const local = (): ReturnType<typeof createInitWorkspace> => (ws ??= createInitWorkspace(L, n, plan));
+  const tScreen = threadsFor(L, n, plan.starts, plan.startIters, threads);
+  const candidates =
+    tScreen > 1 && initThreads !== null
+      ? initThreads.screen(L, X, Y, n, rng.getState(), plan, tScreen)
+      : Array.from({ length: plan.starts }, (_, r) => screenStart(L, X, Y, n, rng, plan, local(), r));
   const startNlls = candidates.map((c) => c.nll);
   // Stable order: ties keep the earlier start (deterministic for a given rng).
   const order = candidates.map((_, i) => i).sort((a, b) => (candidates[a].nll - candidates[b].nll) || a - b);
-  let best: { theta: Float64Array; nll: number; converged: boolean; iterations: number } | null = null;
-  const refinedNlls: number[] = [];
-  for (let r = 0; r < restarts; r++) {
-    const theta = candidates[order[r]].theta;
-    const free = emStart === em ? null : batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, emStart);
-    const res = batchEM(L, theta, X, Y, n, { maxIter: refineIters, tol, gateStep }, em);
-    const nll = res.history.length ? res.history[res.history.length - 1] : eStep(L, theta, X, Y, n, em);
-    refinedNlls.push(nll);
-    if (best === null || nll < best.nll) best = { theta, nll, converged: res.converged, iterations: startIters + (free?.iterations ?? 0) + res.iterations };
-  }
-  const b = best as NonNullable<typeof best>;
-  return { theta: b.theta, nll: b.nll, startNlls, refinedNlls, converged: b.converged, iterations: b.iterations };
+  const thetas = order.slice(0, plan.restarts).map((r) => candidates[r].theta);
+  const tRefine = threadsFor(L, n, plan.restarts, plan.refineIters, threads);
+  const refined =
+    tRefine > 1 && initThreads !== null
+      ? initThreads.refine(L, X, Y, n, plan, thetas, tRefine)
+      : thetas.map((theta) => refineStart(L, X, Y, n, plan, local(), theta));
+  let best = 0;
+  for (let r = 1; r < refined.length; r++) if (refined[r].nll < refined[best].nll) best = r;
+  const b = refined[best];
+  return { theta: thetas[best], nll: b.nll, startNlls, refinedNlls: refined.map((x) => x.nll), converged: b.converged, iterations: plan.startIters + b.iterations };
 }

@@ -14,16 +14,15 @@
  * Failures never hang: a worker's exception is written to shared memory and raised here as one
  * WorkerError; a worker that stops making progress (no heartbeat for `stallMs`) is reported too.
  */
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { WorkerError } from "../core/errors.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
 import { moeSurrogate, type MoeSurrogate, type MoeWorkspace, type MstepFactors } from "../surrogate/moe.js";
 import { prepareJob, registerThreadPool, type BatchStats } from "./batch-stats.js";
 import { workOnJob, type JobArrays } from "./claim.js";
 import { allocJob, jobArrays } from "./job-buffers.js";
+import { startWorker } from "./spawn.js";
 import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, STOP, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
@@ -35,19 +34,6 @@ export interface StatPoolOptions {
   readonly stallMs?: number;
   /** Tests only: the first worker throws on this job (fault injection). */
   readonly faultAtJob?: number;
-}
-
-/**
- * Starts the worker script next to this module. Compiled (dist/), that is stat-worker.js. Run from
- * source under tsx (tests, scripts), the worker loads stat-worker.ts through tsx's synchronous
- * CommonJS hook instead of inheriting tsx's ESM loader, whose hooks thread cannot serve a worker
- * while the main thread blocks in Atomics.wait (measured: the worker never starts).
- */
-function startWorker(workerData: WorkerInit): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./stat-worker.js", import.meta.url), { workerData });
-  const req = createRequire(import.meta.url);
-  const code = `require(${JSON.stringify(req.resolve("tsx/cjs"))}); require(${JSON.stringify(fileURLToPath(new URL("./stat-worker.ts", import.meta.url)))});`;
-  return new Worker(code, { eval: true, workerData, execArgv: [] });
 }
 
 export class StatPool implements BatchStats {
@@ -97,7 +83,7 @@ export class StatPool implements BatchStats {
         id, threads, capacity, dims: { K: L.K, d: L.d, q: L.q, covariance: L.covariance }, buffers: buffers as WorkerInit["buffers"], err: this.errBuf,
         ...(options.faultAtJob !== undefined && id === 0 ? { faultAtJob: options.faultAtJob } : {}),
       };
-      const w = startWorker(init);
+      const w = startWorker("stat-worker", init);
       w.unref(); // an idle pool never keeps the process alive
       w.on("error", () => {}); // failures are reported through shared memory
       this.workers.push(w);

@@ -62,13 +62,13 @@ describe("fit --threads", { concurrency: 3 }, () => {
     assert.equal(readFileSync(resumed, "utf8"), readFileSync(full, "utf8"));
   });
 
-  it("--threads without --batch-size means batches of 256; other methods warn that they run on one thread", async () => {
+  it("--threads without --batch-size means batches of 256; other methods warn that they learn on one thread", async () => {
     const r = await ismm(["fit", data, "-t", "y", "--init-rows", "200", "--threads", "2", "-o", join(dir, "auto-b.json")]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout + r.stderr, /mini-batches of 256 rows on 2 threads/);
     const a = await ismm(["fit", data, "-t", "y", "--init-rows", "200", "--method", "adam", "--threads", "2", "-o", join(dir, "adam.json")]);
     assert.equal(a.code, 0, a.stderr);
-    assert.match(a.stderr, /warning: --threads applies to ISMM's mini-batches; --method adam runs on one thread/);
+    assert.match(a.stderr, /warning: --threads: --method adam learns on one thread; only the initialization's EM starts use the threads/);
   });
 
   it("--threads 0 and --batch-size 0 are one line naming the flag (exit 2)", async () => {
