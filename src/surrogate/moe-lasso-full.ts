@@ -45,9 +45,9 @@
  * O(q² p + q³) per Σ-step. No allocation: the scratch lives in the lasso workspace.
  */
 import type { MoeLayout } from "../model/dims.js";
-import { expertCovariance, setExpertCovariance } from "../model/full-covariance.js";
+import { setExpertCovariance } from "../model/full-covariance.js";
 import type { MoeStatLayout } from "./moe-stats.js";
-import { createCovWorkspace, inverseFactor, priorScale, residualCrossProducts, type CovWorkspace } from "./moe-covariance.js";
+import { createCovWorkspace, inverseFactor, priorScale, type CovWorkspace } from "./moe-covariance.js";
 import type { LassoWorkspace } from "./moe-lasso.js";
 
 /** Scratch of the full-covariance elastic-net M-step (part of the lasso workspace). */
@@ -64,44 +64,81 @@ export interface FullLassoWorkspace {
   readonly shape: Float64Array;
   /** Q (the Σ-step's target), work (its factorization), par (g of `priorScale` at par[4]). */
   readonly cov: CovWorkspace;
+  /** [tol²·s0]: the sweeps' stopping threshold (an array, so no double is boxed for a call). */
+  readonly stop: Float64Array;
 }
 
 export function createFullLassoWorkspace(L: MoeLayout): FullLassoWorkspace {
   const { q, p } = L;
   return {
     C: new Float64Array(q * p), omega: new Float64Array(q * q), inv: new Float64Array(q * q), sigma: new Float64Array(q * q),
-    shape: new Float64Array(q * q), cov: createCovWorkspace(L),
+    shape: new Float64Array(q * q), cov: createCovWorkspace(L), stop: new Float64Array(1),
   };
 }
 
-/** fw.omega ← Σ_k⁻¹ = C⁻ᵀC⁻¹ and fw.sigma ← Σ_k = CCᵀ, from θ's factor. O(q³). */
+/**
+ * fw.omega ← Σ_k⁻¹ = C⁻ᵀC⁻¹ and fw.sigma ← Σ_k = CCᵀ (diagonal pivots as exp(v), as
+ * `expertCovariance` reads them), from θ's factor. O(q³); doubles only through arrays (no boxing).
+ */
 function readCovariance(L: MoeLayout, theta: Float64Array, k: number, fw: FullLassoWorkspace): void {
   const { q } = L;
-  const { inv, omega } = fw;
+  const { inv, omega, sigma } = fw;
   inverseFactor(L, theta, k, inv);
+  const co = L.chol + k * L.nChol;
+  const vo = L.logSigma2 + k * q;
   for (let i = 0; i < q; i++) {
+    const ri = co + ((i * (i - 1)) >> 1); // row i of the strict lower part
     for (let j = 0; j <= i; j++) {
       let acc = 0;
       for (let a = i; a < q; a++) acc += inv[a * q + i] * inv[a * q + j]; // C⁻¹ is lower: rows a ≥ max(i, j)
       omega[i * q + j] = acc;
       omega[j * q + i] = acc;
+      const rj = co + ((j * (j - 1)) >> 1);
+      let sg = 0;
+      for (let l = 0; l < j; l++) sg += theta[ri + l] * theta[rj + l];
+      sg += i === j ? Math.exp(theta[vo + j]) : theta[ri + j] * Math.exp(0.5 * theta[vo + j]);
+      sigma[i * q + j] = sg;
+      sigma[j * q + i] = sg;
     }
   }
-  expertCovariance(L, theta, k, fw.sigma, 0);
 }
 
-/** Syy_k,ij from the statistic (diagonal in syy, off-diagonal in syx). */
-function syy(L: MoeLayout, S: MoeStatLayout, s: Float64Array, k: number, i: number, j: number): number {
-  if (i === j) return s[S.syy + k * L.q + i];
+/** Offset in s of Syy_k,ij (diagonal in syy, off-diagonal in syx); an offset, not the double (no boxing). */
+function syyAt(L: MoeLayout, S: MoeStatLayout, k: number, i: number, j: number): number {
+  if (i === j) return S.syy + k * L.q + i;
   const hi = i > j ? i : j;
   const lo = i > j ? j : i;
-  return s[S.syx + k * L.nChol + ((hi * (hi - 1)) >> 1) + lo];
+  return S.syx + k * L.nChol + ((hi * (hi - 1)) >> 1) + lo;
+}
+
+/** cov.Q ← R(B_k) = Syy − BᵀSxy − SxyᵀB + BᵀSxxB from fw.C = Sxy − Sxx B: R_ij = Syy_ij − β_jᵀsxy_i − β_iᵀC_j. O(q²p). */
+function residualInto(L: MoeLayout, S: MoeStatLayout, s: Float64Array, k: number, theta: Float64Array, bo: number, fw: FullLassoWorkspace): void {
+  const { q, p } = L;
+  const { C } = fw;
+  const Q = fw.cov.Q;
+  for (let i = 0; i < q; i++) {
+    const xi = S.sxy + (k * q + i) * p;
+    const bi = bo + i * p;
+    for (let j = 0; j <= i; j++) {
+      const bj = bo + j * p;
+      let bxy = 0;
+      let bc = 0;
+      for (let a = 0; a < p; a++) {
+        bxy += theta[bj + a] * s[xi + a];
+        bc += theta[bi + a] * C[j * p + a];
+      }
+      const r = s[syyAt(L, S, k, i, j)] - bxy - bc;
+      Q[i * q + j] = r;
+      Q[j * q + i] = r;
+    }
+  }
 }
 
 /** Cyclic coordinate descent on B_k at fixed Ω (module comment); fw.C kept. Returns the sweeps used. */
-function sweeps(L: MoeLayout, s: Float64Array, so: number, theta: Float64Array, bo: number, lz: LassoWorkspace, fw: FullLassoWorkspace, stop: number): number {
+function sweeps(L: MoeLayout, s: Float64Array, so: number, theta: Float64Array, bo: number, lz: LassoWorkspace, fw: FullLassoWorkspace): number {
   const { q, p } = L;
   const { C, omega } = fw;
+  const stop = fw.stop[0];
   const l1 = lz.l1;
   const l2 = lz.l2;
   let sweep = 0;
@@ -167,13 +204,6 @@ export function penalizedExpertsFull(
       for (let j = 0; j < q; j++) theta[L.logSigma2 + k * q + j] = 0;
       for (let i = 0; i < L.nChol; i++) theta[L.chol + k * L.nChol + i] = 0;
     }
-    if (nu > 0) {
-      // The prior's shape at the warm start, fixed for this M-step (module comment).
-      residualCrossProducts(L, S, k, s, theta, cov, true);
-      priorScale(q, Q, cov.par, 4);
-      const g = cov.par[4];
-      for (let i = 0; i < q * q; i++) shape[i] = g > 0 ? Q[i] / g : i % (q + 1) === 0 ? 1 : 0;
-    }
     // C_j = sxy_kj − Sxx β_kj, one symmetric matvec from the upper triangle per response.
     for (let j = 0; j < q; j++) {
       const co = j * p;
@@ -191,30 +221,22 @@ export function penalizedExpertsFull(
         C[co + a] -= acc;
       }
     }
+    if (nu > 0) {
+      // The prior's shape at the warm start, R(B⁰)/g, fixed for this M-step (module comment).
+      residualInto(L, S, s, k, theta, bo, fw);
+      priorScale(q, Q, cov.par, 4);
+      const g = cov.par[4];
+      for (let i = 0; i < q * q; i++) shape[i] = g > 0 ? Q[i] / g : i % (q + 1) === 0 ? 1 : 0;
+    }
     readCovariance(L, theta, k, fw);
-    const stop = lz.tol * lz.tol * s0;
+    fw.stop[0] = lz.tol * lz.tol * s0;
     const den = s0 + nu;
     lz.solves++;
     for (let round = 0; round < lz.maxRounds; round++) {
-      lz.sweeps += sweeps(L, s, so, theta, bo, lz, fw, stop);
-      // Σ-step: R(B)_ij = Syy_ij − β_jᵀ sxy_i − β_iᵀ C_j, then (R + νσ0² Ψ̂)/(s0 + ν).
-      for (let i = 0; i < q; i++) {
-        const xi = S.sxy + (k * q + i) * p;
-        const bi = bo + i * p;
-        for (let j = 0; j <= i; j++) {
-          const bj = bo + j * p;
-          let bxy = 0;
-          let bc = 0;
-          for (let a = 0; a < p; a++) {
-            bxy += theta[bj + a] * s[xi + a];
-            bc += theta[bi + a] * C[j * p + a];
-          }
-          const r = syy(L, S, s, k, i, j) - bxy - bc;
-          const v = (nu > 0 ? r + nuSigma0 * shape[i * q + j] : r) / den;
-          Q[i * q + j] = v;
-          Q[j * q + i] = v;
-        }
-      }
+      lz.sweeps += sweeps(L, s, so, theta, bo, lz, fw);
+      // Σ-step: (R(B) + νσ0² Ψ̂)/(s0 + ν).
+      residualInto(L, S, s, k, theta, bo, fw);
+      for (let i = 0; i < q * q; i++) Q[i] = (nu > 0 ? Q[i] + nuSigma0 * shape[i] : Q[i]) / den;
       setExpertCovariance(L, theta, k, Q, 0, varianceFloor, cov.work);
       // Relative move of θ's Σ (q = 1: |Δσ²|/σ², the diagonal solver's rule); cov.work is free again.
       const prev = cov.work;
