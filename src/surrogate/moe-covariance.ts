@@ -152,8 +152,8 @@ export function covarianceMstep(L: MoeLayout, S: MoeStatLayout, k: number, s: Fl
   return setExpertCovariance(L, theta, k, Q, 0, floor, cw.work);
 }
 
-/** out ← C_k⁻¹ (q×q lower, row-major), C_k the log-Cholesky factor of Σ_k in θ. */
-function inverseFactor(L: MoeLayout, theta: Float64Array, k: number, out: Float64Array): void {
+/** out ← C_k⁻¹ (q×q lower, row-major), C_k the log-Cholesky factor of Σ_k in θ. O(q³), no allocation. */
+export function inverseFactor(L: MoeLayout, theta: Float64Array, k: number, out: Float64Array): void {
   const { q } = L;
   out.fill(0);
   for (let c = 0; c < q; c++) {
@@ -180,11 +180,15 @@ function traceInvTimes(L: MoeLayout, theta: Float64Array, k: number, M: Float64A
   return { tr, logDet };
 }
 
-/** out ← Ψ̂_k from the residual cross-products Q at the least-squares β (θLs): Q/g, or I. */
+/**
+ * out ← Ψ̂_k from the residual cross-products Q at the β of θ̄(s) (θLs): Q/g, or I. The general
+ * residual form, so it is right for the elastic net's β too (surrogate/moe-lasso-full.ts), not only
+ * at the least-squares β (where both forms agree up to rounding).
+ */
 function priorShapeInto(L: MoeLayout, S: MoeStatLayout, k: number, s: Float64Array, thetaLs: Float64Array, out: Float64Array): void {
   const { q } = L;
   const cw = createCovWorkspace(L);
-  residualCrossProducts(L, S, k, s, thetaLs, cw, false);
+  residualCrossProducts(L, S, k, s, thetaLs, cw, true);
   priorScale(q, cw.Q, cw.par, 4);
   const g = cw.par[4];
   for (let i = 0; i < q; i++) for (let j = 0; j < q; j++) out[i * q + j] = g > 0 ? cw.Q[i * q + j] / g : i === j ? 1 : 0;
@@ -193,7 +197,8 @@ function priorShapeInto(L: MoeLayout, S: MoeStatLayout, k: number, s: Float64Arr
 /**
  * The expert-k part of the penalized surrogate for a full layout:
  *   ½ s0_k log|Σ_k| + ½ tr(Σ_k⁻¹ Q_k(B_k)) + ½ ν [log|Σ_k| + σ0² tr(Ψ̂_k Σ_k⁻¹)]
- * (the general Q, valid for any B); Ψ̂_k from s, through the least-squares β in `thetaLs` (θ̄(s)).
+ * (the general Q, valid for any B); Ψ̂_k from s, through the β of θ̄(s) in `thetaLs` (least squares,
+ * or the elastic net's with a penalty).
  * Not on a per-row path: allocates its q×q scratch.
  */
 export function fullExpertObjective(
@@ -213,8 +218,8 @@ export function fullExpertObjective(
 
 /**
  * Σ_k ½ [log|Σ_k| + σ0² tr(Ψ̂_k Σ_k⁻¹)] over the experts of a full layout (the prior's penalty per
- * unit ν), with Ψ̂_k from the statistic s whose least-squares β are those in θ (batch EM after its
- * M-step; before the first one Ψ̂ = I wherever s is empty).
+ * unit ν), with Ψ̂_k from the statistic s whose M-step β (least squares, or the elastic net's) are
+ * those in θ (batch EM after its M-step; before the first one Ψ̂ = I wherever s is empty).
  */
 export function fullPriorPenalty(L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, sigma0: number): number {
   const shape = new Float64Array(L.q * L.q);

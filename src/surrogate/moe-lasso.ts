@@ -27,11 +27,15 @@
  * most `tol`·σ (the change of the expert's mean, in units of its noise sd), or after `maxSweeps`; the
  * alternation stops when σ² moves by a relative ≤ `tol`, or after `maxRounds`.
  *
+ * With a full covariance (`covariance: "full"`, q > 1) the responses are coupled through Σ_k⁻¹ and
+ * `penalizedExperts` hands over to surrogate/moe-lasso-full.ts (same penalty, same stopping rules).
+ *
  * With λ1 = λ2 = 0 this module is not used at all: the closed-form M-step runs unchanged.
  * Cost per expert and target: O(p²) for c, then O(p) per sweep plus O(p) per moving coordinate.
  */
 import type { MoeLayout } from "../model/dims.js";
 import type { MoeStatLayout } from "./moe-stats.js";
+import { createFullLassoWorkspace, penalizedExpertsFull, type FullLassoWorkspace } from "./moe-lasso-full.js";
 
 /** The elastic-net options of the MoE surrogate (all in the model's scaled units). */
 export interface ElasticNetOptions {
@@ -68,8 +72,10 @@ export interface LassoWorkspace {
   readonly maxRounds: number;
   /** p: the gradient c = sxy − Sxx β. */
   readonly c: Float64Array;
-  /** K·q·p + K·q: θ's expert block saved by the fast path before it writes its least-squares β. */
+  /** K·q·p + K·q (+ K·q(q−1)/2 full): θ's expert block (β, log σ², chol) saved by the fast path before it writes its least-squares β. */
   readonly saved: Float64Array;
+  /** The full-covariance solver's scratch (`covariance: "full"` with q > 1), else null. */
+  readonly full: FullLassoWorkspace | null;
   /** Diagnostics: coordinate sweeps and M-steps (calls of `penalizedExperts` on a live expert/target). */
   sweeps: number;
   solves: number;
@@ -92,7 +98,9 @@ export function createLassoWorkspace(L: MoeLayout, o: ElasticNetOptions): LassoW
   if (!(maxSweeps >= 1) || !(maxRounds >= 1)) throw new RangeError("lassoSweeps and lassoRounds must be ≥ 1");
   if (l1 === 0 && l2 === 0) return null;
   const { K, q, p } = L;
-  return { l1, l2, tol, maxSweeps, maxRounds, c: new Float64Array(p), saved: new Float64Array(K * q * (p + 1)), sweeps: 0, solves: 0 };
+  const full = L.full && q > 1 ? createFullLassoWorkspace(L) : null;
+  const saved = new Float64Array(K * q * (p + 1) + K * L.nChol);
+  return { l1, l2, tol, maxSweeps, maxRounds, c: new Float64Array(p), saved, full, sweeps: 0, solves: 0 };
 }
 
 /** P(β) = λ1 Σ|β_kji| + (λ2/2) Σ β_kji² over the slopes i ≥ 1 of θ. */
@@ -111,18 +119,19 @@ export function elasticNetPenalty(L: MoeLayout, theta: Float64Array, l1: number,
   return l1 * a + 0.5 * l2 * b;
 }
 
-/** Copies θ's expert block (β, log σ²) into lz.saved (the fast path calls it before its own expert loop). */
+/**
+ * Copies θ's expert block (β, log σ², and the chol block of a full Σ_k: contiguous from L.beta) into
+ * lz.saved (the fast path calls it before its own expert loop).
+ */
 export function saveExperts(L: MoeLayout, theta: Float64Array, lz: LassoWorkspace): void {
-  const nb = L.K * L.q * L.p;
-  for (let i = 0; i < nb; i++) lz.saved[i] = theta[L.beta + i];
-  for (let i = 0; i < L.K * L.q; i++) lz.saved[nb + i] = theta[L.logSigma2 + i];
+  const n = lz.saved.length;
+  for (let i = 0; i < n; i++) lz.saved[i] = theta[L.beta + i];
 }
 
 /** Writes lz.saved back into θ's expert block (the warm start of `penalizedExperts`). */
 export function restoreExperts(L: MoeLayout, theta: Float64Array, lz: LassoWorkspace): void {
-  const nb = L.K * L.q * L.p;
-  for (let i = 0; i < nb; i++) theta[L.beta + i] = lz.saved[i];
-  for (let i = 0; i < L.K * L.q; i++) theta[L.logSigma2 + i] = lz.saved[nb + i];
+  const n = lz.saved.length;
+  for (let i = 0; i < n; i++) theta[L.beta + i] = lz.saved[i];
 }
 
 /**
@@ -174,6 +183,8 @@ export function penalizedExperts(
   L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace,
   nu: number, nuSigma0: number, varianceFloor: number, deadTol: number,
 ): boolean {
+  // Full Σ_k with q > 1: the responses are coupled through Σ_k⁻¹ (surrogate/moe-lasso-full.ts).
+  if (lz.full !== null) return penalizedExpertsFull(L, S, s, theta, lz, lz.full, nu, nuSigma0, varianceFloor, deadTol);
   const { K, q, p } = L;
   const c = lz.c;
   for (let k = 0; k < K; k++) {
