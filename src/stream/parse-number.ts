@@ -13,9 +13,24 @@
  * Fast path (Clinger 1990): when the digits, read as an integer m, satisfy m < 2^53 and the
  * decimal exponent e satisfies |e| ≤ 22, both m and 10^|e| are exact doubles, so the single
  * IEEE operation m·10^e or m/10^-e is correctly rounded, i.e. bit-identical to `Number()`.
- * Longer mantissas (e.g. the 17 digits of a shortest round-trip double) and larger exponents
- * fall back to `Number()` on the already validated substring.
+ *
+ * Exact fast path for long mantissas (Eisel–Lemire, `eisel-lemire.ts`): when the digits have at
+ * most 19 significant digits (leading zeros do not count) and -348 ≤ e ≤ 347, the integer w < 2^64
+ * of the digits is multiplied by a 128-bit power of ten, which gives the correctly rounded double
+ * unless the algorithm reports an ambiguous rounding, a subnormal or an overflow. This covers the
+ * 16–17 digits of shortest round-trip doubles (`-1.2941521115253642`, `0.003848868829570273`).
+ * w is known as `low` = w mod 2^32 (exact int32 arithmetic) and the double `mantissa`. Steps
+ * `mantissa·10 + digit` are exact while the prefix is below 2^53, so only the last 4 of the at most
+ * 19 steps from the first nonzero digit on can round (the prefix before them is below 10^15).
+ * Each of the two roundings per step is at most 2^10 (half an ulp below 2^64) and an earlier error
+ * is multiplied by 10 per step, so |mantissa − w| ≤ 2·2^10·(1+10+100+1000) < 2^22; subtracting
+ * `low` adds at most 2^10, so round((mantissa − low)·2^-32) is floor(w / 2^32) exactly.
+ *
+ * Everything else (more than 19 significant digits, larger exponents, and the cases the
+ * algorithm declines) falls back to `Number()` on the already validated substring.
  */
+
+import { EL_MAX_EXP10, EL_MIN_EXP10, EL_RESULT, eiselLemire } from "./eisel-lemire.js";
 
 const TAB = 9;
 const SPACE = 32;
@@ -31,6 +46,11 @@ const POW10 = new Float64Array([
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
   1e18, 1e19, 1e20, 1e21, 1e22,
 ]);
+
+/** At most 19 significant digits: their integer is below 10^19 < 2^64. */
+const MAX_EXACT_DIGITS = 19;
+
+const TWO_POW_MINUS_32 = 1 / 4294967296;
 
 /** Integers below 2^53 are exact doubles. */
 const TWO_POW_53 = 9007199254740992;
@@ -74,13 +94,15 @@ export class DecimalScanner {
     }
 
     // Accumulate every digit; `mantissa < 2^53` at the end proves every step was exact, since
-    // rounding is monotone and 2^53 is a double.
+    // rounding is monotone and 2^53 is a double. `low` is the digits' integer mod 2^32, exact.
     let mantissa = 0;
+    let low = 0;
     const intStart = i;
     while (i < limit) {
       const digit = s.charCodeAt(i) - ZERO;
       if (digit < 0 || digit > 9) break;
       mantissa = mantissa * 10 + digit;
+      low = (Math.imul(low, 10) + digit) | 0;
       i++;
     }
     let digits = i - intStart;
@@ -92,6 +114,7 @@ export class DecimalScanner {
         const digit = s.charCodeAt(i) - ZERO;
         if (digit < 0 || digit > 9) break;
         mantissa = mantissa * 10 + digit;
+        low = (Math.imul(low, 10) + digit) | 0;
         i++;
       }
       exp10 = fracStart - i;
@@ -138,8 +161,26 @@ export class DecimalScanner {
       value = exp10 >= 0 ? mantissa * POW10[exp10] : mantissa / POW10[-exp10];
       if (negative) value = -value;
     } else {
+      value = NaN;
+      if (exp10 >= EL_MIN_EXP10 && exp10 <= EL_MAX_EXP10) {
+        // Significant digits: all digits but the leading zeros (and the dot among them).
+        let significant = digits;
+        for (let z = intStart; z < numberEnd; z++) {
+          const ch = s.charCodeAt(z);
+          if (ch === ZERO) significant--;
+          else if (ch !== DOT) break;
+        }
+        // w = the digits' integer < 10^19 < 2^64; w mod 2^32 = low, and `mantissa` is within
+        // 2^22 of w (see the header), so the rounding recovers floor(w / 2^32) exactly.
+        if (
+          significant <= MAX_EXACT_DIGITS &&
+          eiselLemire(Math.round((mantissa - (low >>> 0)) * TWO_POW_MINUS_32) | 0, low, exp10, negative)
+        ) {
+          value = EL_RESULT[0];
+        }
+      }
       // The text is in the grammar, which `Number()` accepts with the same meaning.
-      value = Number(s.slice(numberStart, numberEnd));
+      if (value !== value) value = Number(s.slice(numberStart, numberEnd));
     }
     return Number.isFinite(value) ? value : NaN;
   }
