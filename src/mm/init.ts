@@ -52,6 +52,8 @@ export interface InitOptions extends EmPriorOptions {
    * result is the same bits for every count. Default 1.
    */
   readonly threads?: number;
+  /** Multiply-adds below which a phase stays on the calling thread. Default `MIN_THREADED_WORK`. */
+  readonly minThreadedWork?: number;
 }
 
 export interface InitResult {
@@ -98,14 +100,17 @@ export function registerInitThreads(runner: InitThreads): void {
 
 /**
  * Multiply-adds (tasks × EM iterations × n·K·p(p+1)/2, the Gram of every M-step) below which the
- * starts or refinements run on the calling thread: starting worker threads costs tens of
- * milliseconds, which less work does not repay. The result is the same bits.
+ * starts or refinements run on the calling thread. Starting workers (module loading, WebAssembly
+ * compilation) is not free: the default wide initialization at d = 100, K = 3 (3 starts × 8
+ * iterations on 1,515 rows, 5.6·10⁸) took ~0.1 s longer end to end on 2 threads than on 1 (`ismm
+ * fit` of 2,000 rows, 3 runs each), while a small file fitted whole (10 restarts to convergence,
+ * 10¹⁰ and more) takes half the time. The result is the same bits either way.
  */
-const MIN_THREADED_WORK = 5e8;
+export const MIN_THREADED_WORK = 2e9;
 
-function threadsFor(L: MoeLayout, n: number, tasks: number, iters: number, threads: number): number {
+function threadsFor(L: MoeLayout, n: number, tasks: number, iters: number, threads: number, minWork: number): number {
   if (initThreads === null || threads <= 1 || tasks <= 1) return 1;
-  return tasks * iters * n * L.K * ((L.p * (L.p + 1)) / 2) < MIN_THREADED_WORK ? 1 : Math.min(threads, tasks);
+  return tasks * iters * n * L.K * ((L.p * (L.p + 1)) / 2) < minWork ? 1 : Math.min(threads, tasks);
 }
 
 /**
@@ -127,7 +132,8 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   const threads = options.threads ?? 1;
   let ws: ReturnType<typeof createInitWorkspace> | null = null;
   const local = (): ReturnType<typeof createInitWorkspace> => (ws ??= createInitWorkspace(L, n, plan));
-  const tScreen = threadsFor(L, n, plan.starts, plan.startIters, threads);
+  const minWork = options.minThreadedWork ?? MIN_THREADED_WORK;
+  const tScreen = threadsFor(L, n, plan.starts, plan.startIters, threads, minWork);
   const candidates =
     tScreen > 1 && initThreads !== null
       ? initThreads.screen(L, X, Y, n, rng.getState(), plan, tScreen)
@@ -136,7 +142,7 @@ export function initializeMoe(L: MoeLayout, X: Float64Array, Y: Float64Array, n:
   // Stable order: ties keep the earlier start (deterministic for a given rng).
   const order = candidates.map((_, i) => i).sort((a, b) => (candidates[a].nll - candidates[b].nll) || a - b);
   const thetas = order.slice(0, plan.restarts).map((r) => candidates[r].theta);
-  const tRefine = threadsFor(L, n, plan.restarts, plan.refineIters, threads);
+  const tRefine = threadsFor(L, n, plan.restarts, plan.refineIters, threads, minWork);
   const refined =
     tRefine > 1 && initThreads !== null
       ? initThreads.refine(L, X, Y, n, plan, thetas, tRefine)

@@ -25,9 +25,9 @@ function buffer(K: number, d: number, n: number, seed: number): { L: MoeLayout; 
 const PLAN: InitPlan = { starts: 5, startIters: 4, refineIters: 6, restarts: 3, tol: 1e-12, gateStep: { kind: "mm", iters: 1 } };
 
 test("initializeMoe on 2 threads gives the serial result bit for bit (starts and refinements both threaded)", () => {
-  // Enough work that both phases pass the threading threshold (tasks × iterations × n·K·p(p+1)/2 ≥ 5e8).
-  const { L, X, Y } = buffer(3, 40, 1500, 3);
-  const options = { starts: 8, startIters: 20, refineIters: 50, restarts: 4 };
+  // minThreadedWork 0: both phases go to the threads whatever their size.
+  const { L, X, Y } = buffer(3, 12, 600, 3);
+  const options = { starts: 8, startIters: 10, refineIters: 40, restarts: 4, minThreadedWork: 0 };
   const serial = initializeMoe(L, X, Y, 1500, createRng(9), { ...options, threads: 1 });
   const threaded = initializeMoe(L, X, Y, 1500, createRng(9), { ...options, threads: 2 });
   assert.deepEqual(threaded.startNlls, serial.startNlls);
