@@ -9,7 +9,11 @@
  *    parameters (the truth's NLL computed by the library from `--params-out`).
  * 2. Speed: a K = 3, d = 100 file of 40k rows (seed 22), `ismm fit --batch-size 64` with a cheap
  *    initialization (`--init-starts 1 --init-iters 5 --refine-iters 5`) on 1 and on 2 threads, in
- *    interleaved rounds; prints the median wall seconds and their ratio.
+ *    interleaved rounds; prints the median wall seconds and their ratio. Then the same with the
+ *    default batch size of `--threads` (256).
+ * 3. The initialization's EM runs on threads: the first 1,000 rows of that file, fitted whole with
+ *    `--experts 2` (a small file: 10 restarts of batch EM to convergence), on 1 and 2 threads, once
+ *    (`--small-rounds N` for more): wall seconds, their ratio, and whether the model files are identical.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,6 +26,8 @@ const bin = fileURLToPath(new URL("../bin/ismm.js", import.meta.url));
 const args = process.argv.slice(2);
 const at = args.indexOf("--rounds");
 const rounds = at >= 0 ? Number(args[at + 1]) : 5;
+const atSmall = args.indexOf("--small-rounds");
+const smallRounds = atSmall >= 0 ? Number(args[atSmall + 1]) : 1;
 
 function run(argv: string[]): { s: number; out: string } {
   const t0 = performance.now();
@@ -66,6 +72,31 @@ try {
   const t1 = median(times["1"]);
   const t2 = median(times["2"]);
   console.log(`K = 3, d = 100, 40k rows, --batch-size 64, cheap initialization: 1 thread ${t1.toFixed(2)} s, 2 threads ${t2.toFixed(2)} s, ratio ${(t2 / t1).toFixed(2)} (median of ${rounds} interleaved rounds, wall)`);
+  const big: Record<string, number[]> = { "1": [], "2": [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const T of ["1", "2"]) {
+      big[T].push(run(["fit", wide, "--target", "y", "--experts", "3", ...cheap, "--threads", T, "--out", join(dir, `b${T}.json`), "--quiet"]).s);
+    }
+  }
+  const b1 = median(big["1"]);
+  const b2 = median(big["2"]);
+  console.log(`  the same with --threads alone (batches of 256 rows): 1 thread ${b1.toFixed(2)} s, 2 threads ${b2.toFixed(2)} s, ratio ${(b2 / b1).toFixed(2)}`);
+
+  // 3. A small wide file fitted whole: the initialization's EM restarts on threads.
+  const small = join(dir, "small.csv");
+  spawnSync("sh", ["-c", `head -n 1001 '${wide}' > '${small}'`]);
+  const st: Record<string, number[]> = { "1": [], "2": [] };
+  const models: Record<string, string> = {};
+  for (let r = 0; r < smallRounds; r++) {
+    for (const T of ["1", "2"]) {
+      const out = join(dir, `s${T}.json`);
+      st[T].push(run(["fit", small, "--target", "y", "--experts", "2", "--batch-size", "1", "--threads", T, "--out", out, "--quiet"]).s);
+      models[T] = readFileSync(out, "utf8");
+    }
+  }
+  const s1 = median(st["1"]);
+  const s2 = median(st["2"]);
+  console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${s1.toFixed(2)} s, 2 threads ${s2.toFixed(2)} s, ratio ${(s2 / s1).toFixed(2)}; model files ${models["1"] === models["2"] ? "byte-identical" : "DIFFER"} (${smallRounds} round${smallRounds === 1 ? "" : "s"}, wall)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
