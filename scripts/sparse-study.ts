@@ -17,7 +17,8 @@
  * adds beyond dropping the average.
  */
 import { parseArgs } from "node:util";
-import { createRng, MoeRegressor, parameterError, parametersNll, randomMoeSpec, sampleSynthetic, type MoeParameters, type SyntheticSpec } from "../src/index.js";
+import { createRng, MoeRegressor, parametersNll, sampleSynthetic } from "../src/index.js";
+import { ACTIVE, K, sparseSpec, zeroShare } from "./sparse-spec.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,42 +34,7 @@ const rows = Number(values.rows);
 const epochs = Number(values.epochs);
 const lambdas = values.lambdas.split(",").map(Number);
 const d = Number(values.d);
-const K = 3;
-const ACTIVE = 4;
 const TEST_ROWS = 20000;
-
-/** randomMoeSpec's gate and noise; expert slopes: 4 random inputs per expert at ±U(0.5, 1.5), the rest 0. */
-function sparseSpec(seed: number): SyntheticSpec {
-  const rng = createRng(seed).fork(7);
-  const spec = randomMoeSpec(K, d, 1, createRng(seed).fork(1), { noise: 0.5 });
-  const beta = spec.params.beta.map((bk) =>
-    bk.map((row) => {
-      const out = row.map(() => 0);
-      out[0] = row[0];
-      const picked = new Set<number>();
-      while (picked.size < ACTIVE) picked.add(rng.int(d));
-      for (const a of picked) out[1 + a] = (rng.next() < 0.5 ? -1 : 1) * (0.5 + rng.next());
-      return out;
-    }),
-  );
-  return { ...spec, params: { ...spec.params, beta } };
-}
-
-function zeroShare(est: MoeParameters, truth: MoeParameters): { share: number; truePositives: number } {
-  const { aligned } = parameterError(est, truth);
-  let zeros = 0;
-  let total = 0;
-  let kept = 0;
-  for (let k = 0; k < K; k++) {
-    for (let a = 1; a <= d; a++) {
-      if (truth.beta[k][0][a] === 0) {
-        total++;
-        if (aligned.beta[k][0][a] === 0) zeros++;
-      } else if (aligned.beta[k][0][a] !== 0) kept++;
-    }
-  }
-  return { share: zeros / total, truePositives: kept };
-}
 
 const fmt = (v: number, n = 4) => v.toFixed(n);
 console.log(`sparse-study: d = ${d}, K = ${K}, ${ACTIVE} inputs per expert, ${rows} rows × ${epochs} epochs, test ${TEST_ROWS} rows, λ1 ∈ {${lambdas.join(", ")}}`);
@@ -76,7 +42,7 @@ console.log("seed  excess(λ=0)  (last iterate)  λ1*    excess(λ1*)  ratio   z
 const ratios: number[] = [];
 const shares: number[] = [];
 for (let seed = 1; seed <= seeds; seed++) {
-  const spec = sparseSpec(seed);
+  const spec = sparseSpec(seed, d);
   const root = createRng(1000 + seed);
   const train = sampleSynthetic(spec, rows, root.fork(1));
   const valid = sampleSynthetic(spec, rows, root.fork(2));
@@ -96,7 +62,7 @@ for (let seed = 1; seed <= seeds; seed++) {
   }
   const b = best as NonNullable<typeof best>;
   const excess = b.m.score(test.X, test.Y, test.n) - truth;
-  const z = zeroShare(b.m.parameters(), spec.params);
+  const z = zeroShare(b.m.parameters(), spec.params, d);
   ratios.push(excess / excess0);
   shares.push(z.share);
   console.log(
