@@ -101,10 +101,10 @@ export function registerInitThreads(runner: InitThreads): void {
 /**
  * Multiply-adds (tasks × EM iterations × n·K·p(p+1)/2, the Gram of every M-step) below which the
  * starts or refinements run on the calling thread. Starting workers (module loading, WebAssembly
- * compilation) is not free: the default wide initialization at d = 100, K = 3 (3 starts × 8
- * iterations on 1,515 rows, 5.6·10⁸) took ~0.1 s longer end to end on 2 threads than on 1 (`ismm
- * fit` of 2,000 rows, 3 runs each), while a small file fitted whole (10 restarts to convergence,
- * 10¹⁰ and more) takes half the time. The result is the same bits either way.
+ * compilation) is not free, so the default wide initialization at d = 100, K = 3 (3 starts × 8
+ * iterations on 1,515 rows, 5.6·10⁸) stays on one thread, where in hand-timed runs it was not slower;
+ * a small file fitted whole (10 restarts to convergence, 10¹⁰ and more) goes to the threads
+ * (scripts/threads-cli.ts times one). The result is the same bits either way.
  */
 export const MIN_THREADED_WORK = 2e9;
 
