@@ -152,25 +152,6 @@ export interface SelectOutcome {
   readonly validationSkipped?: { count: number; firstReasons: string[] };
 }
 
-/** Mean −log p(y | x) of the model over every row of a validation table (the NLL of `ismm evaluate`). */
-export async function validationPass(model: MoeRegressor, reader: TableReader): Promise<{ sum: number; rows: number }> {
-  const d = reader.featureNames.length;
-  const q = reader.targetNames.length;
-  const x = new Float64Array(d);
-  const y = new Float64Array(q);
-  let sum = 0;
-  let rows = 0;
-  for await (const { n: m, X, Y } of reader.batches()) {
-    for (let i = 0; i < m; i++) {
-      for (let c = 0; c < d; c++) x[c] = X[i * d + c];
-      for (let j = 0; j < q; j++) y[j] = Y[i * q + j];
-      sum += model.nllOne(x, y);
-      rows++;
-    }
-  }
-  return { sum, rows };
-}
-
 /** Fits and scores one K. An InputError (e.g. too few rows for K experts) becomes a warning. */
 export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<SelectOutcome> {
   const t0 = performance.now();
@@ -207,8 +188,8 @@ export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<
     let vr: TableReader | undefined;
     try {
       vr = await openTable({ source: v.source, format: v.format, targets, features: featureNames, skipInvalid, batchRows: READ_BATCH_ROWS });
-      const vs = await validationPass(model, vr);
-      s = { ...s, holdoutSum: vs.sum, holdoutRows: vs.rows };
+      const vs = await scorePass(model, vr, () => true); // every row held out: its NLL sum, as `evaluate` computes it
+      s = { ...s, holdoutSum: vs.holdoutSum, holdoutRows: vs.holdoutRows };
       validationSkipped = vr.skipped();
     } catch (err) {
       throw withSource(err, vlabel);
