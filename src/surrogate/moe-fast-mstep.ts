@@ -143,7 +143,12 @@ export function mstep(fp: FastPlan, s: Float64Array, theta: Float64Array, ws: Mo
     // Elastic net (surrogate/moe-lasso.ts): the carried β is the least-squares solution, not the lasso's.
     restoreExperts(L, theta, ws.lasso);
     if (!ok && K === 1) return false; // K = 1: Sxx_1 is G2, s is outside the valid set
-    return penalizedExperts(L, S, s, theta, ws.lasso, nu, nuSigma0, varianceFloor, deadTol) && ok;
+    const par = ws.lasso.par; // the solver's double arguments (not boxed per row)
+    par[0] = nu;
+    par[1] = nuSigma0;
+    par[2] = varianceFloor;
+    par[3] = deadTol;
+    return penalizedExperts(L, S, s, theta, ws.lasso) && ok;
   }
   return ok;
 }

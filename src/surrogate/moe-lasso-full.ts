@@ -180,13 +180,14 @@ function sweeps(L: MoeLayout, s: Float64Array, so: number, theta: Float64Array, 
 /**
  * The penalized expert half of θ̄(s) for a full layout, in place on θ, warm-started from θ's (B_k, Σ_k):
  * for each live expert alternate the B-step and the Σ-step (module comment). ν and νσ0² are the
- * prior's weights. Returns true (no factorization can fail); a non-finite warm start is replaced by
+ * prior's weights (in lz.par, with σ²_min and deadTol). Returns true (no factorization can fail); a non-finite warm start is replaced by
  * B = 0, Σ = I.
  */
-export function penalizedExpertsFull(
-  L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace, fw: FullLassoWorkspace,
-  nu: number, nuSigma0: number, varianceFloor: number, deadTol: number,
-): boolean {
+export function penalizedExpertsFull(L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace, fw: FullLassoWorkspace): boolean {
+  const nu = lz.par[0]; // [ν, νσ0², σ²_min, deadTol] (moe-lasso.ts `par`: doubles through memory, not boxed)
+  const nuSigma0 = lz.par[1];
+  const varianceFloor = lz.par[2];
+  const deadTol = lz.par[3];
   const { K, q, p } = L;
   const { C, sigma, shape, cov } = fw;
   const Q = cov.Q;

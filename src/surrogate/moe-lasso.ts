@@ -76,6 +76,12 @@ export interface LassoWorkspace {
   readonly saved: Float64Array;
   /** The full-covariance solver's scratch (`covariance: "full"` with q > 1), else null. */
   readonly full: FullLassoWorkspace | null;
+  /**
+   * The solver's double arguments, passed through memory because V8 boxes a double handed to a call
+   * it does not inline (an allocation per row): [ν, νσ0², σ²_min, deadTol] written by the caller of
+   * `penalizedExperts`, then [σ², stop] for `coordinateDescent`.
+   */
+  readonly par: Float64Array;
   /** Diagnostics: coordinate sweeps and M-steps (calls of `penalizedExperts` on a live expert/target). */
   sweeps: number;
   solves: number;
@@ -100,7 +106,7 @@ export function createLassoWorkspace(L: MoeLayout, o: ElasticNetOptions): LassoW
   const { K, q, p } = L;
   const full = L.full && q > 1 ? createFullLassoWorkspace(L) : null;
   const saved = new Float64Array(K * q * (p + 1) + K * L.nChol);
-  return { l1, l2, tol, maxSweeps, maxRounds, c: new Float64Array(p), saved, full, sweeps: 0, solves: 0 };
+  return { l1, l2, tol, maxSweeps, maxRounds, c: new Float64Array(p), saved, full, par: new Float64Array(6), sweeps: 0, solves: 0 };
 }
 
 /** P(β) = λ1 Σ|β_kji| + (λ2/2) Σ β_kji² over the slopes i ≥ 1 of θ. */
@@ -138,10 +144,10 @@ export function restoreExperts(L: MoeLayout, theta: Float64Array, lz: LassoWorks
  * Elastic-net β-block for one (k, j) at fixed σ²: cyclic coordinate descent from θ's β, with
  * lz.c = sxy − Sxx β on entry and on exit. Returns the sweeps used.
  */
-function coordinateDescent(
-  p: number, s: Float64Array, so: number, theta: Float64Array, bo: number, lz: LassoWorkspace, sigma2: number, stop: number,
-): number {
+function coordinateDescent(p: number, s: Float64Array, so: number, theta: Float64Array, bo: number, lz: LassoWorkspace): number {
   const c = lz.c;
+  const sigma2 = lz.par[4];
+  const stop = lz.par[5];
   const t1 = sigma2 * lz.l1;
   const t2 = sigma2 * lz.l2;
   let sweep = 0;
@@ -176,15 +182,16 @@ function coordinateDescent(
 /**
  * The penalized expert half of θ̄(s), in place on θ, warm-started from θ's (β, log σ²): for each live
  * expert (s0_k > deadTol) and target, alternate the elastic-net β-block and the closed-form σ²
- * (module comment). ν = c·p·b and νσ0² are the MAP prior's weights. Returns true (no factorization
+ * (module comment). lz.par = [ν, νσ0², σ²_min, deadTol]: ν = c·p·b and νσ0² are the MAP prior's weights. Returns true (no factorization
  * can fail); a non-finite warm start is replaced by β = 0, σ² = 1.
  */
-export function penalizedExperts(
-  L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace,
-  nu: number, nuSigma0: number, varianceFloor: number, deadTol: number,
-): boolean {
+export function penalizedExperts(L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace): boolean {
   // Full Σ_k with q > 1: the responses are coupled through Σ_k⁻¹ (surrogate/moe-lasso-full.ts).
-  if (lz.full !== null) return penalizedExpertsFull(L, S, s, theta, lz, lz.full, nu, nuSigma0, varianceFloor, deadTol);
+  if (lz.full !== null) return penalizedExpertsFull(L, S, s, theta, lz, lz.full);
+  const nu = lz.par[0];
+  const nuSigma0 = lz.par[1];
+  const varianceFloor = lz.par[2];
+  const deadTol = lz.par[3];
   const { K, q, p } = L;
   const c = lz.c;
   for (let k = 0; k < K; k++) {
@@ -217,7 +224,9 @@ export function penalizedExperts(
       const stop = lz.tol * lz.tol * s0;
       lz.solves++;
       for (let round = 0; round < lz.maxRounds; round++) {
-        lz.sweeps += coordinateDescent(p, s, so, theta, bo, lz, sigma2, stop);
+        lz.par[4] = sigma2;
+        lz.par[5] = stop;
+        lz.sweeps += coordinateDescent(p, s, so, theta, bo, lz);
         let bxy = 0;
         let bc = 0;
         for (let i = 0; i < p; i++) {

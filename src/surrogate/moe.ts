@@ -215,7 +215,15 @@ export function moeSurrogate(L: MoeLayout, options: MoeSurrogateOptions = {}): M
     const { R } = ws;
     const nu = priorRows * ws.rowWeight[0];
     const nuSigma0 = nu * priorVariance;
-    if (ws.lasso !== null) return penalizedExperts(L, S, s, theta, ws.lasso, nu, nuSigma0, varianceFloor, deadTol); // elastic net
+    if (ws.lasso !== null) {
+      // Elastic net; its double arguments go through lz.par (not boxed per row).
+      const par = ws.lasso.par;
+      par[0] = nu;
+      par[1] = nuSigma0;
+      par[2] = varianceFloor;
+      par[3] = deadTol;
+      return penalizedExperts(L, S, s, theta, ws.lasso);
+    }
     let ok = true;
     for (let k = 0; k < K; k++) {
       const s0 = s[S.s0 + k];

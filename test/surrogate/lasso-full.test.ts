@@ -185,10 +185,13 @@ test("q = 1: the full-covariance solver equals the diagonal one (and covariance 
     batchStats(sur, anchor, X, Ld.p, Y, 1, n, s); // same statistic layout for both (no syx block at q = 1)
     for (const opts of [{ l1, l2 }, { l1, l2, lassoSweeps: 1, lassoRounds: 1 }]) {
       const lz = createLassoWorkspace(Ld, opts)!;
+      const lzf = createLassoWorkspace(Lf, opts)!;
+      lz.par.set([nu, nu * 0.1, 1e-6, 1e-8]); // [ν, νσ0², σ²_min, deadTol]
+      lzf.par.set([nu, nu * 0.1, 1e-6, 1e-8]);
       const a = anchor.slice();
       const b = anchor.slice();
-      penalizedExperts(Ld, sur.stats, s, a, lz, nu, nu * 0.1, 1e-6, 1e-8);
-      penalizedExpertsFull(Lf, sur.stats, s, b, createLassoWorkspace(Lf, opts)!, createFullLassoWorkspace(Lf), nu, nu * 0.1, 1e-6, 1e-8);
+      penalizedExperts(Ld, sur.stats, s, a, lz);
+      penalizedExpertsFull(Lf, sur.stats, s, b, lzf, createFullLassoWorkspace(Lf));
       // Same updates, different rounding: z/σ² then ·σ² (module comment of moe-lasso-full.ts) and
       // Σ read back through exp(log σ²); at convergence both solve the same fixed point to far below
       // the stopping rule's 1e-10 noise sds, so the coefficients agree to rounding of O(1) sums.

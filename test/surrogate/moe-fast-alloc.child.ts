@@ -10,6 +10,7 @@ import { ismmInit, ismmStep, type IsmmConfig } from "../../src/mm/ismm.js";
 import { thetaFromParameters } from "../../src/model/parameters.js";
 import { randomMoeSpec, syntheticStream } from "../../src/stream/synthetic.js";
 import { moeFastSurrogate } from "../../src/surrogate/moe-fast.js";
+import { streamingPenalty } from "../../src/surrogate/moe-lasso.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (typeof gc !== "function") throw new Error("run with --expose-gc");
@@ -32,7 +33,9 @@ for (let i = 0; i < N0 + POOL; i++) {
   Y.set(y, i * q);
 }
 const theta0 = thetaFromParameters(L, spec.params);
-const fa = moeFastSurrogate(L, { refactorEvery: 500 }); // refactorizations inside the measured loop too
+// argv[2] = λ1 > 0: the elastic net's streaming solver (one sweep per row) runs after every step too.
+const l1 = Number(process.argv[2] ?? 0);
+const fa = moeFastSurrogate(L, { refactorEvery: 500, ...(l1 > 0 ? streamingPenalty({ l1 }) : {}) }); // refactorizations inside the measured loop too
 const ws = fa.createWorkspace(true);
 const s = ws.statistic as Float64Array;
 batchStats(fa, theta0, X, p, Y, q, N0, s, ws);

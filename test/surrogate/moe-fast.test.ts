@@ -443,9 +443,9 @@ test("learner: a snapshot saved by the exact solver restores into the fast solve
  * Up to 3 attempts absorb a one-off JIT tier-up of the harness loop (an allocation inside the
  * step happens on every row of every attempt, so retrying cannot hide it).
  */
-test("the fast ISMM step allocates nothing per row (2e5 rows, child process with --expose-gc)", () => {
+for (const l1 of ["0", "0.03"]) test(`the fast ISMM step${l1 === "0" ? "" : " with the elastic net (λ1 = 0.03, one sweep per row)"} allocates nothing per row (2e5 rows, child process with --expose-gc)`, () => {
   const child = fileURLToPath(new URL("./moe-fast-alloc.child.ts", import.meta.url));
-  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child], { encoding: "utf8", timeout: 300_000 });
+  const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child, l1], { encoding: "utf8", timeout: 300_000 });
   assert.equal(out.status, 0, `child failed: ${out.stderr}`);
   const line = out.stdout.trim().split("\n").pop() ?? "";
   const res = JSON.parse(line) as { fast: { gcs: number; growth: number }[]; control: { gcs: number; growth: number }[] };
