@@ -109,7 +109,7 @@ export function registerInitThreads(runner: InitThreads): void {
 export const MIN_THREADED_WORK = 2e9;
 
 function threadsFor(L: MoeLayout, n: number, tasks: number, iters: number, threads: number, minWork: number): number {
-  if (initThreads === null || threads <= 1 || tasks <= 1) return 1;
+  if (initThreads === null || threads <= 1 || tasks <= 1 || tasks >= 1 << 15) return 1; // claims carry 15-bit task indices
   return tasks * iters * n * L.K * ((L.p * (L.p + 1)) / 2) < minWork ? 1 : Math.min(threads, tasks);
 }
 

@@ -65,7 +65,12 @@ export function runInitPhase(
   const redone: (Float64Array | null)[] = new Array<Float64Array | null>(count).fill(null);
   try {
     for (let id = 0; id < threads - 1; id++) {
-      const w = startWorker("init-worker", { ...shared, id, faultAtTask: test.faultAtTask, stall: test.workersStall === true });
+      let w: Worker;
+      try {
+        w = startWorker("init-worker", { ...shared, id, faultAtTask: test.faultAtTask, stall: test.workersStall === true });
+      } catch {
+        break; // no thread to be had (resource limits): the caller runs what is left, with the same result
+      }
       w.unref(); // never keeps the process alive
       w.on("error", () => {}); // failures are reported through shared memory, stalls by the grace period
       w.postMessage({ gen, phase, count });
