@@ -10,7 +10,7 @@
  * Prints, per seed: the unpenalized fit's excess, the chosen λ1 and its excess and ratio, and the share
  * of truly-zero slopes (after matching experts to the truth) that are exactly 0 in the model.
  *
- *   npx tsx scripts/sparse-study.ts [--seeds 3] [--rows 3000] [--epochs 20] [--lambdas 0.001,0.003,0.01,0.03,0.1]
+ *   npx tsx scripts/sparse-study.ts [--seeds 3] [--rows 3000] [--epochs 20] [--lambdas 0.001,0.003,0.01,0.03,0.1] [--method ismm|em]
  *
  * Penalized fits predict with ISMM's last iterate (docs/SPARSE.md); the unpenalized fit uses the defaults
  * (Polyak averaging). Its last iterate (`averageFrom: null`) is printed too, to show what the penalty
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     epochs: { type: "string", default: "20" },
     lambdas: { type: "string", default: "0.001,0.003,0.01,0.03,0.1" },
     d: { type: "string", default: "60" },
+    method: { type: "string", default: "ismm" },
   },
 });
 const seeds = Number(values.seeds);
@@ -34,6 +35,7 @@ const rows = Number(values.rows);
 const epochs = Number(values.epochs);
 const lambdas = values.lambdas.split(",").map(Number);
 const d = Number(values.d);
+const method = values.method as "ismm" | "em";
 const TEST_ROWS = 20000;
 
 const fmt = (v: number, n = 4) => v.toFixed(n);
@@ -48,7 +50,8 @@ for (let seed = 1; seed <= seeds; seed++) {
   const valid = sampleSynthetic(spec, rows, root.fork(2));
   const test = sampleSynthetic(spec, TEST_ROWS, root.fork(3));
   const truth = parametersNll(spec.params, test.X, test.Y, test.n);
-  const fit = (l1: number) => new MoeRegressor({ nExperts: K, seed, l1 }).fit(train.X, train.Y, train.n, { epochs });
+  // --method em: batch EM to convergence (one "epoch": EM stores the rows and iterates over them itself).
+  const fit = (l1: number) => new MoeRegressor({ nExperts: K, seed, l1, method }).fit(train.X, train.Y, train.n, { epochs: method === "em" ? 1 : epochs });
   const base = fit(0);
   const excess0 = base.score(test.X, test.Y, test.n) - truth;
   const last0 = new MoeRegressor({ nExperts: K, seed, averageFrom: null }).fit(train.X, train.Y, train.n, { epochs }).score(test.X, test.Y, test.n) - truth;
