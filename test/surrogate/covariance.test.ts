@@ -251,12 +251,12 @@ test("the gradient methods refuse covariance 'full' with an OptionError naming t
 /**
  * The fast ISMM step with a full covariance allocates nothing per row: the same method and pass
  * rule as moe-fast.test.ts's no-allocation test (no GC during 2e5 rows, heapUsed growth < 64 KiB,
- * and an allocating control must fail the same check), in covariance-alloc.child.ts (q = 3).
+ * and an allocating control must fail the same check), in moe-fast-alloc.child.ts with "full" (q = 3).
  */
 for (const l1 of ["0", "0.03"]) {
   test(`the fast ISMM step with covariance 'full'${l1 === "0" ? "" : " and the elastic net (λ1 = 0.03)"} allocates nothing per row (child process with --expose-gc)`, () => {
-    const child = fileURLToPath(new URL("./covariance-alloc.child.ts", import.meta.url));
-    const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child, l1], { encoding: "utf8", timeout: 300_000 });
+    const child = fileURLToPath(new URL("./moe-fast-alloc.child.ts", import.meta.url));
+    const out = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", child, l1, "full"], { encoding: "utf8", timeout: 300_000 });
     assert.equal(out.status, 0, `child failed: ${out.stderr}`);
     const res = JSON.parse(out.stdout.trim().split("\n").pop() ?? "") as { fast: { gcs: number; growth: number }[]; control: { gcs: number; growth: number }[] };
     const clean = (m: { gcs: number; growth: number }) => m.gcs === 0 && m.growth < 64 * 1024;

@@ -1,7 +1,10 @@
 /**
- * Child process of the no-allocation test in moe-fast.test.ts (run with --expose-gc). Prints one
- * JSON line: per attempt, the GCs observed during 2e5 fast ISMM steps and the heapUsed growth,
- * for the fast step and for a deliberately allocating control.
+ * Child process of the no-allocation tests in moe-fast.test.ts and covariance.test.ts (run with
+ * --expose-gc). Prints one JSON line: per attempt, the GCs observed during 2e5 fast ISMM steps and
+ * the heapUsed growth, for the fast step and for a deliberately allocating control.
+ *
+ * Arguments: [λ1] [full]. λ1 > 0 runs the elastic net's streaming solver (one sweep per row) after
+ * every step too; "full" uses covariance "full" with q = 3 and correlated noise.
  */
 import { PerformanceObserver, performance } from "node:perf_hooks";
 import { createRng } from "../../src/core/rng.js";
@@ -15,12 +18,18 @@ import { streamingPenalty } from "../../src/surrogate/moe-lasso.js";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (typeof gc !== "function") throw new Error("run with --expose-gc");
 
-const K = 3, d = 5, q = 1, POOL = 4000, N0 = 1000;
+const l1 = Number(process.argv[2] ?? 0);
+const full = process.argv[3] === "full";
+const K = 3, d = 5, q = full ? 3 : 1, POOL = 4000, N0 = 1000;
 const STEPS_PER_CALL = 1000, WARMUP_CALLS = 300, MEASURED_CALLS = 200, ATTEMPTS = 3;
 const rng = createRng(1);
-const spec = randomMoeSpec(K, d, q, rng);
+const spec0 = randomMoeSpec(K, d, q, rng);
+const R = [[1, 0.8, -0.5], [0.8, 1, -0.3], [-0.5, -0.3, 1]];
+const covariance = Array.from({ length: K }, () => R.map((row) => row.map((v) => 0.25 * v)));
+const spec = full ? { ...spec0, params: { ...spec0.params, sigma2: covariance.map((S) => S.map((r, j) => r[j])), covariance } } : spec0;
 const st = syntheticStream(spec, rng.fork(1));
 const L = st.layout;
+if (L.full !== full) throw new Error(`expected a ${full ? "full" : "diagonal"}-covariance layout`);
 const { p } = L;
 const X = new Float64Array((N0 + POOL) * p);
 const Y = new Float64Array((N0 + POOL) * q);
@@ -33,8 +42,6 @@ for (let i = 0; i < N0 + POOL; i++) {
   Y.set(y, i * q);
 }
 const theta0 = thetaFromParameters(L, spec.params);
-// argv[2] = λ1 > 0: the elastic net's streaming solver (one sweep per row) runs after every step too.
-const l1 = Number(process.argv[2] ?? 0);
 const fa = moeFastSurrogate(L, { refactorEvery: 500, ...(l1 > 0 ? streamingPenalty({ l1 }) : {}) }); // refactorizations inside the measured loop too
 const ws = fa.createWorkspace(true);
 const s = ws.statistic as Float64Array;
