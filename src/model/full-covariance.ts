@@ -100,11 +100,16 @@ export function cholEntry(L: MoeLayout, theta: Float64Array, k: number, i: numbe
  * the Cholesky factor of Σ + D for a nonnegative diagonal D (D = 0 unless a pivot was floored).
  * `work` holds q² doubles. Returns the number of floored pivots. For a diagonal layout only the
  * diagonal is used: v_kj = log max(Σ_jj, floor).
+ *
+ * The floor is read from `bounds[bi]`, not passed as a number: this runs once per row in the fast
+ * ISMM step, and V8 boxes a double argument into a new heap number whenever the call is not inlined
+ * (which depends on the caller's inlining budget; seen in CI with the elastic net's M-step).
  */
 export function setExpertCovariance(
-  L: MoeLayout, theta: Float64Array, k: number, sigma: ArrayLike<number>, so: number, floor: number, work: Float64Array,
+  L: MoeLayout, theta: Float64Array, k: number, sigma: ArrayLike<number>, so: number, bounds: Float64Array, bi: number, work: Float64Array,
 ): number {
   const { q } = L;
+  const floor = bounds[bi];
   let floored = 0;
   if (!L.full) {
     for (let j = 0; j < q; j++) {

@@ -6,6 +6,9 @@ import { InputError } from "../core/errors.js";
 import type { MoeLayout } from "./dims.js";
 import { expertCovariance, setExpertCovariance } from "./full-covariance.js";
 
+/** The floor of `setExpertCovariance` when reading user parameters: the smallest positive double (a pivot ≤ 0 is reported, not repaired). */
+const MIN_FLOOR = Float64Array.of(Number.MIN_VALUE);
+
 export interface MoeParameters {
   /** (K−1) × p: row k is w_k (the K-th gate vector is fixed at 0). */
   readonly gate: number[][];
@@ -106,7 +109,7 @@ function covarianceIntoTheta(L: MoeLayout, cov: unknown, t: Float64Array): void 
       }
     }
     // Floor 0: a pivot ≤ 0 (not positive definite) is reported, not repaired.
-    const floored = setExpertCovariance(L, t, k, sig, 0, Number.MIN_VALUE, work);
+    const floored = setExpertCovariance(L, t, k, sig, 0, MIN_FLOOR, 0, work);
     if (floored > 0) throw new InputError(`parameters.covariance[${k}] must be positive definite`);
   });
 }

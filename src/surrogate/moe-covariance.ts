@@ -137,7 +137,6 @@ export function covarianceMstep(L: MoeLayout, S: MoeStatLayout, k: number, s: Fl
   const { q } = L;
   const nu = cw.par[0];
   const nuSigma0 = cw.par[1];
-  const floor = cw.par[2];
   residualCrossProducts(L, S, k, s, theta, cw, cw.par[3] !== 0);
   const den = s[S.s0 + k] + nu;
   const Q = cw.Q;
@@ -149,7 +148,7 @@ export function covarianceMstep(L: MoeLayout, S: MoeStatLayout, k: number, s: Fl
       Q[i * q + j] = (g > 0 ? v + nuSigma0 * (v / g) : i === j ? v + nuSigma0 : v) / den;
     }
   }
-  return setExpertCovariance(L, theta, k, Q, 0, floor, cw.work);
+  return setExpertCovariance(L, theta, k, Q, 0, cw.par, 2, cw.work); // floor σ²_min = par[2]
 }
 
 /** out ← C_k⁻¹ (q×q lower, row-major), C_k the log-Cholesky factor of Σ_k in θ. O(q³), no allocation. */

@@ -186,7 +186,6 @@ function sweeps(L: MoeLayout, s: Float64Array, so: number, theta: Float64Array, 
 export function penalizedExpertsFull(L: MoeLayout, S: MoeStatLayout, s: Float64Array, theta: Float64Array, lz: LassoWorkspace, fw: FullLassoWorkspace): boolean {
   const nu = lz.par[0]; // [ν, νσ0², σ²_min, deadTol] (moe-lasso.ts `par`: doubles through memory, not boxed)
   const nuSigma0 = lz.par[1];
-  const varianceFloor = lz.par[2];
   const deadTol = lz.par[3];
   const { K, q, p } = L;
   const { C, sigma, shape, cov } = fw;
@@ -238,7 +237,7 @@ export function penalizedExpertsFull(L: MoeLayout, S: MoeStatLayout, s: Float64A
       // Σ-step: (R(B) + νσ0² Ψ̂)/(s0 + ν).
       residualInto(L, S, s, k, theta, bo, fw);
       for (let i = 0; i < q * q; i++) Q[i] = (nu > 0 ? Q[i] + nuSigma0 * shape[i] : Q[i]) / den;
-      setExpertCovariance(L, theta, k, Q, 0, varianceFloor, cov.work);
+      setExpertCovariance(L, theta, k, Q, 0, lz.par, 2, cov.work); // floor σ²_min = lz.par[2]
       // Relative move of θ's Σ (q = 1: |Δσ²|/σ², the diagonal solver's rule); cov.work is free again.
       const prev = cov.work;
       prev.set(sigma);
