@@ -14,6 +14,10 @@
  * 3. The initialization's EM runs on threads: the first 1,000 rows of that file, fitted whole with
  *    `--experts 2` (a small file: 10 restarts of batch EM to convergence), on 1 and 2 threads, once
  *    (`--small-rounds N` for more): wall seconds, their ratio, and whether the model files are identical.
+ * 4. Batch EM's iterations on threads: `ismm fit --method em` on the first 10,000 rows of that file,
+ *    K = 3, with the cheap initialization and `--em-max-iter 3` (each iteration: an E-step, the expert
+ *    statistic and up to 25 Newton steps of the gate over all rows), on 1 and 2 threads, once
+ *    (`--em-rounds N` for more): wall seconds, their ratio, and whether the model files are identical.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -28,6 +32,8 @@ const at = args.indexOf("--rounds");
 const rounds = at >= 0 ? Number(args[at + 1]) : 5;
 const atSmall = args.indexOf("--small-rounds");
 const smallRounds = atSmall >= 0 ? Number(args[atSmall + 1]) : 1;
+const atEm = args.indexOf("--em-rounds");
+const emRounds = atEm >= 0 ? Number(args[atEm + 1]) : 1;
 
 function run(argv: string[]): { s: number; out: string } {
   const t0 = performance.now();
@@ -97,6 +103,22 @@ try {
   const s1 = median(st["1"]);
   const s2 = median(st["2"]);
   console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${s1.toFixed(2)} s, 2 threads ${s2.toFixed(2)} s, ratio ${(s2 / s1).toFixed(2)}; model files ${models["1"] === models["2"] ? "byte-identical" : "DIFFER"} (${smallRounds} round${smallRounds === 1 ? "" : "s"}, wall)`);
+
+  // 4. --method em: the EM iterations' row sums on threads.
+  const mid = join(dir, "mid.csv");
+  spawnSync("sh", ["-c", `head -n 10001 '${wide}' > '${mid}'`]);
+  const et: Record<string, number[]> = { "1": [], "2": [] };
+  const emModels: Record<string, string> = {};
+  for (let r = 0; r < emRounds; r++) {
+    for (const T of ["1", "2"]) {
+      const out = join(dir, `e${T}.json`);
+      et[T].push(run(["fit", mid, "--target", "y", "--experts", "3", "--method", "em", "--em-max-iter", "3", ...cheap, "--threads", T, "--out", out, "--quiet"]).s);
+      emModels[T] = readFileSync(out, "utf8");
+    }
+  }
+  const e1 = median(et["1"]);
+  const e2 = median(et["2"]);
+  console.log(`10,000 rows of it, --method em (3 EM iterations), K = 3: 1 thread ${e1.toFixed(2)} s, 2 threads ${e2.toFixed(2)} s, ratio ${(e2 / e1).toFixed(2)}; model files ${emModels["1"] === emModels["2"] ? "byte-identical" : "DIFFER"} (${emRounds} round${emRounds === 1 ? "" : "s"}, wall)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

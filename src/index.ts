@@ -34,6 +34,7 @@ export { CHUNK_ROWS } from "./parallel/chunks.js";
 export { SerialBatchStats, createBatchStats, availableThreads, threadsFor, MIN_PARALLEL_WORK, type BatchStats } from "./parallel/batch-stats.js";
 export { StatPool, type StatPoolOptions } from "./parallel/pool.js";
 export { runInitPhase, type InitPhaseTestOptions } from "./parallel/init-threads.js";
+export { EmPool, type EmPoolOptions } from "./parallel/em-pool.js";
 export type { IsmmConfig, IsmmState } from "./mm/ismm.js";
 export { batchMM, batchStats } from "./mm/batch-mm.js";
 export type { BatchOptions, BatchResult } from "./mm/batch-mm.js";

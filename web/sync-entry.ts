@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Modules of src/index.ts that need Node (they import node:*). */
-export const NODE_ONLY_MODULES = ["./stream/table-reader.js", "./stream/peek.js", "./plot/render.js", "./plot/fonts.js", "./plot/bench-charts.js", "./plot/fitted-1d.js", "./parallel/pool.js", "./parallel/init-threads.js"];
+export const NODE_ONLY_MODULES = ["./stream/table-reader.js", "./stream/peek.js", "./plot/render.js", "./plot/fonts.js", "./plot/bench-charts.js", "./plot/fitted-1d.js", "./parallel/pool.js", "./parallel/init-threads.js", "./parallel/em-pool.js"];
 
 const HEADER = `/**
  * ismm for browsers (and any JavaScript runtime without Node's APIs): the public API of

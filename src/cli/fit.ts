@@ -173,8 +173,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     // Threads share the rows of a mini-batch: without a batch size, --threads means a useful one.
     if (method === "ismm") options.batchSize = THREADS_BATCH_SIZE;
   }
-  // Threads serve ISMM's mini-batches, and the initialization's EM starts of every method.
-  if (flags.has("threads") && method !== "ismm") ctx.warn(`--threads: --method ${String(method)} learns on one thread; only the initialization's EM starts use the threads`);
+  // Threads serve ISMM's mini-batches, batch EM's iterations, and the initialization's EM starts of every method.
+  if (flags.has("threads") && method !== "ismm" && method !== "em") ctx.warn(`--threads: --method ${String(method)} learns on one thread; only the initialization's EM starts use the threads`);
   else if (flags.has("threads") && options.batchSize === 1) ctx.warn("--threads: per-row ISMM (--batch-size 1) learns on one thread; only the initialization's EM starts use the threads (use --batch-size 64 or more)");
   let model = new MoeRegressor(options);
   if (model.options.method === "em") {
@@ -305,8 +305,9 @@ export const fitCommand: Command = {
     "--batch-size B learns ISMM in mini-batches of B rows (one blend and one exact M-step per batch);",
     "--threads T|auto computes each batch on T threads (without --batch-size: batches of 256 rows), and",
     "runs the initialization's EM starts and restarts on up to T threads (when they are worth it, e.g.",
-    "a small file fitted whole with 10 restarts). The model depends on B, never on T: --threads 1, 2",
-    "and auto write the same file (docs/MINIBATCH.md).",
+    "a small file fitted whole with 10 restarts), and with --method em the row sums of every EM",
+    "iteration. The model depends on B, never on T: --threads 1, 2 and auto write the same file",
+    "(docs/MINIBATCH.md).",
     "",
     "Checkpoints hold the whole state (model, RNG, position in the data, a fingerprint of options and",
     "data) and are written atomically, so the last one survives a crash or kill -9. Resume with the",

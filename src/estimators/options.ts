@@ -43,7 +43,7 @@ export const OPTION_TABLE = {
   l2: { kind: "float", min: 0, default: 0, doc: "elastic net: ridge weight λ2, penalty (λ2/2)·β² on every expert slope (ismm and em; docs/SPARSE.md)" },
   learningRate: { kind: "float", min: 0, minOpen: true, nullable: true, default: null, doc: "gradient methods' step size; null = the method's default" },
   batchSize: { kind: "int", min: 1, default: 1, doc: "rows per step: ISMM's mini-batch (one statistic blend and one exact M-step per batch; docs/MINIBATCH.md) and the gradient methods' mini-batch" },
-  threads: { kind: "int", min: 1, nullable: true, default: 1, doc: "threads computing each ISMM mini-batch's statistic (batchSize > 1) and running the initialization's EM starts and restarts (where the work repays starting threads); the model does not depend on it; null = the machine's cores" },
+  threads: { kind: "int", min: 1, nullable: true, default: 1, doc: "threads computing each ISMM mini-batch's statistic (batchSize > 1), the row sums of batch EM's iterations (method 'em') and the initialization's EM starts and restarts (where the work repays starting threads); the model does not depend on it; null = the machine's cores" },
   hessianEvery: { kind: "int", min: 1, default: 10, doc: "Sophia: rows between Gauss–Newton–Bartlett Hessian refreshes" },
   emMaxIter: { kind: "int", min: 1, default: 1000, doc: "batch EM: maximum iterations" },
   emTol: { kind: "float", min: 0, default: 1e-10, doc: "batch EM: relative NLL change for convergence" },

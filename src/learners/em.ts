@@ -4,6 +4,7 @@
  * Rows are stored once: call `finish` after the first pass (extra epochs add nothing to EM).
  */
 import { batchEM, type EmOptions } from "../mm/batch-em.js";
+import { availableThreads } from "../parallel/batch-stats.js";
 import type { MoeLayout } from "../model/dims.js";
 import { fromNumbers, toNumbers, type InitData, type Learner, type LearnerContext, type LearnerFactory, type LearnerSnapshot } from "./types.js";
 
@@ -16,6 +17,8 @@ export interface EmLearnerOptions {
   readonly gateRidge: number;
   readonly l1?: number;
   readonly l2?: number;
+  /** Threads for EM's row sums (null: the machine's cores); the result does not depend on it. */
+  readonly threads?: number | null;
 }
 
 class EmLearner implements Learner {
@@ -83,6 +86,7 @@ function emOptions(ctx: LearnerContext): EmOptions {
     maxIter: o.emMaxIter, tol: o.emTol, varianceFloor: o.varianceFloor,
     variancePrior: o.variancePrior, priorVariance: o.priorVariance, gateRidge: o.gateRidge,
     l1: o.l1, l2: o.l2,
+    threads: o.threads ?? availableThreads(), // each iteration's row sums on worker threads where it pays (mm/em-passes.ts)
   };
 }
 

@@ -22,21 +22,27 @@
  * Memory O(nK + ((K−1)p)²): this is a batch method, not a streaming one.
  */
 import { cholSolve, cholWithRidge } from "../core/dense.js";
-import { createGramEngine, type GramEngine } from "../core/wasm/gram.js";
+import { createGramEngine } from "../core/wasm/gram.js";
 import type { MoeLayout } from "../model/dims.js";
-import { logGate, rowNll } from "../model/moe.js";
 import { moeSurrogate, type MoeSurrogate, type MoeSurrogateOptions, type MoeWorkspace } from "../surrogate/moe.js";
-import { addCross, fullPriorPenalty } from "../surrogate/moe-covariance.js";
+import { fullPriorPenalty } from "../surrogate/moe-covariance.js";
 import { elasticNetPenalty } from "../surrogate/moe-lasso.js";
-import { gateResiduals } from "../surrogate/gate-residual.js";
 import type { BatchOptions, BatchResult } from "./batch-mm.js";
 import { runDescent } from "./descent.js";
+import { createPassWorkspace, E_STEP, GATE_Q, maxPassSize, MM_G1, NEWTON, passPoolFor, serialPass, STATS, type PassOp, type PassRunner, type PassWorkspace } from "./em-passes.js";
 
 export interface EmOptions extends BatchOptions, EmPriorOptions {
   /** Maximum Newton iterations for the gate per M-step. Default 25. */
   readonly newtonIters?: number;
   /** Gate update of the M-step; overrides `newtonIters`. Default Newton (exact EM). */
   readonly gateStep?: GateStep;
+  /**
+   * Threads for the row sums of every iteration (mm/em-passes.ts; worker threads, Node only), where
+   * the work repays starting them (`minThreadedWork`). The result does not depend on it. Default 1.
+   */
+  readonly threads?: number;
+  /** Multiply-adds per iteration below which EM stays on one thread. Default `MIN_THREADED_PASS_WORK`. */
+  readonly minThreadedWork?: number;
 }
 
 /** The expert safeguards and MAP prior of surrogate/moe.ts, plus the gate ridge of EM. */
@@ -51,6 +57,8 @@ export interface EmWorkspace {
   readonly ws: MoeWorkspace;
   readonly s: Float64Array;
   readonly tau: Float64Array; // n×K
+  /** The Newton pass's sums: g (m) then H (m×m, upper triangle); g and H are views of it. */
+  readonly gh: Float64Array;
   readonly H: Float64Array; // m×m, m = (K−1)p
   readonly R: Float64Array; // m×m
   readonly g: Float64Array; // m
@@ -63,48 +71,46 @@ export interface EmWorkspace {
   readonly rhs: Float64Array; // p
   /** λ/n: the gate ridge's weight for these n rows. */
   readonly ridge: number;
-  /** The expert Gram accumulation (SIMD where available). */
-  readonly gram: GramEngine;
+  /** The row passes (mm/em-passes.ts): on the calling thread with `pass` and `scratch`, or on `runner`'s threads. */
+  readonly pass: PassWorkspace;
+  readonly scratch: Float64Array;
+  readonly runner: PassRunner | null;
+  /** A pass's scalar sum (E-step NLL, gate Q). */
+  readonly one: Float64Array;
 }
 
-export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions = {}): EmWorkspace {
+/**
+ * Buffers for EM on n rows. With a `runner` (a thread pool bound to the same rows, `passPoolFor`)
+ * the row passes run on its threads and τ is the runner's shared array.
+ */
+export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions = {}, runner: PassRunner | null = null): EmWorkspace {
   const sur = moeSurrogate(L, prior);
   const m = (L.K - 1) * L.p;
   const gateRidge = prior.gateRidge ?? 0;
   if (!(gateRidge >= 0) || !Number.isFinite(gateRidge)) throw new RangeError(`gateRidge must be a finite number ≥ 0, got ${gateRidge}`);
+  const gh = new Float64Array(m + m * m);
   return {
-    ridge: gateRidge / n, gram: createGramEngine(L.p, L.K, n),
-    sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: new Float64Array(n * L.K),
-    H: new Float64Array(m * m), R: new Float64Array(m * m), g: new Float64Array(m), w0: new Float64Array(m),
+    ridge: gateRidge / n,
+    sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: runner?.tau ?? new Float64Array(n * L.K),
+    gh, g: gh.subarray(0, m), H: gh.subarray(m), R: new Float64Array(m * m), w0: new Float64Array(m),
     logPi: new Float64Array(L.K),
     G2R: new Float64Array(L.p * L.p), G2Ready: false, G1: new Float64Array(m), rhs: new Float64Array(L.p),
+    pass: createPassWorkspace(L, n), scratch: new Float64Array(maxPassSize(L)), runner, one: new Float64Array(1),
   };
+}
+
+const NO_THETA = new Float64Array(0);
+
+/** out ← op's sum over the n rows (mm/em-passes.ts), on the runner's threads or this one. */
+function pass(op: PassOp, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, out: Float64Array): void {
+  if (em.runner !== null) em.runner.run(op, theta, out);
+  else serialPass(op, em.pass, theta, X, Y, em.tau, n, out, em.scratch);
 }
 
 /** Expert statistics (s0, syy, sxy, Sxx of the MM layout) of the rows under fixed responsibilities τ (n×K). */
 export function expertStatsFromTau(L: MoeLayout, em: EmWorkspace, X: Float64Array, Y: Float64Array, n: number): void {
-  const { K, q, p } = L;
-  const S = em.sur.stats;
-  const s = em.s;
-  s.fill(0);
   em.ws.rowWeight[0] = 1 / n; // the MAP prior is worth c of these n rows
-  for (let i = 0; i < n; i++) {
-    const xo = i * p;
-    for (let k = 0; k < K; k++) {
-      const bt = em.tau[i * K + k] / n;
-      if (bt === 0) continue;
-      s[S.s0 + k] += bt;
-      for (let j = 0; j < q; j++) {
-        const yj = Y[i * q + j];
-        s[S.syy + k * q + j] += bt * yj * yj;
-        const o = S.sxy + (k * q + j) * p;
-        for (let a = 0; a < p; a++) s[o + a] += bt * yj * X[xo + a];
-      }
-      if (L.full) addCross(L, S, s, k, bt, Y, i * q);
-    }
-  }
-  // Sxx_k += Σ_i (τ_ik/n) x_i x_iᵀ: the same symRank1Blend sums, in SIMD where available (core/wasm/gram.ts).
-  em.gram.accumulate(X, n, em.tau, n, s, S.Sxx, p * p);
+  pass(STATS, NO_THETA, X, Y, n, em, em.s); // this pass does not read θ
 }
 
 /** ½ Σ_{k,l<K} A_kl w_kᵀ D w_l (D drops the intercept), A = ½(I − 11ᵀ/K). */
@@ -125,51 +131,24 @@ function gatePenalty(L: MoeLayout, theta: Float64Array): number {
 }
 
 /** The penalized gate objective Q(W) − (λ/n)·gatePenalty(W). */
-function gateQ(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace): number {
-  const { K, p } = L;
-  let Q = 0;
-  for (let i = 0; i < n; i++) {
-    logGate(L, theta, X, i * p, em.logPi);
-    for (let k = 0; k < K; k++) {
-      const t = em.tau[i * K + k];
-      if (t > 0) Q += t * em.logPi[k];
-    }
-  }
-  return Q / n - (em.ridge > 0 ? em.ridge * gatePenalty(L, theta) : 0);
+function gateQ(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace): number {
+  pass(GATE_Q, theta, X, Y, n, em, em.one);
+  return em.one[0] / n - (em.ridge > 0 ? em.ridge * gatePenalty(L, theta) : 0);
 }
 
 /**
  * Gate M-step: maximizes Q(W) for the responsibilities in em.tau by damped Newton. In place on θ's
  * gate block. Returns the number of Newton iterations used.
  */
-export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace, maxIter = 25): number {
+export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, maxIter = 25): number {
   const { K, p } = L;
   if (K === 1) return 0;
   const m = (K - 1) * p;
-  const { H, R, g, w0, logPi } = em;
-  let Q = gateQ(L, theta, X, n, em);
+  const { H, R, g, w0 } = em;
+  let Q = gateQ(L, theta, X, Y, n, em);
   let it = 0;
   for (; it < maxIter; it++) {
-    g.fill(0);
-    H.fill(0);
-    for (let i = 0; i < n; i++) {
-      const xo = i * p;
-      logGate(L, theta, X, xo, logPi);
-      for (let k = 0; k < K - 1; k++) {
-        const pk = Math.exp(logPi[k]);
-        const r = (em.tau[i * K + k] - pk) / n;
-        for (let a = 0; a < p; a++) g[k * p + a] += r * X[xo + a];
-        for (let l = k; l < K - 1; l++) {
-          const c = ((k === l ? pk : 0) - pk * Math.exp(logPi[l])) / n;
-          for (let a = 0; a < p; a++) {
-            const ca = c * X[xo + a];
-            const row = (k * p + a) * m + l * p;
-            // Upper triangle of H: block (k,l) with l ≥ k; inside the diagonal block only b ≥ a.
-            for (let b = l === k ? a : 0; b < p; b++) H[row + b] += ca * X[xo + b];
-          }
-        }
-      }
-    }
+    pass(NEWTON, theta, X, Y, n, em, em.gh); // g, then H's upper triangle (mm/em-passes.ts)
     if (em.ridge > 0) {
       // Penalty gradient λ(A ⊗ D)w and Hessian λ(A ⊗ D), A_kl = ½(δ_kl − 1/K), upper blocks l ≥ k.
       for (let a = 1; a < p; a++) {
@@ -188,7 +167,7 @@ export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n
     let Qn = -Infinity;
     for (let h = 0; h < 40; h++) {
       for (let i = 0; i < m; i++) theta[L.gate + i] = w0[i] + t * g[i];
-      Qn = gateQ(L, theta, X, n, em);
+      Qn = gateQ(L, theta, X, Y, n, em);
       if (Qn >= Q - 1e-15 * Math.abs(Q)) break;
       t *= 0.5;
     }
@@ -214,7 +193,7 @@ export function newtonGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n
  * cannot decrease Q (MM), costs O(nKp + Kp²), and G2 = (1/n)Σ x xᵀ is factorized once for the
  * workspace's rows. Used where the (K−1)p-square Newton system is too costly.
  */
-export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: number, em: EmWorkspace, iters = 5): void {
+export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace, iters = 5): void {
   const { K, p } = L;
   if (K === 1) return;
   if (!em.G2Ready) {
@@ -225,18 +204,9 @@ export function mmGate(L: MoeLayout, theta: Float64Array, X: Float64Array, n: nu
     if (cholWithRidge(p, G2, 0, G2, 0) < 0) return;
     em.G2Ready = true;
   }
-  const { G1, rhs, logPi } = em;
+  const { G1, rhs } = em;
   for (let it = 0; it < iters; it++) {
-    G1.fill(0);
-    for (let i = 0; i < n; i++) {
-      const xo = i * p;
-      logGate(L, theta, X, xo, logPi);
-      gateResiduals(K, logPi, em.tau, i * K, em.ws.u);
-      for (let k = 0; k < K - 1; k++) {
-        const u = em.ws.u[k] / n;
-        for (let a = 0; a < p; a++) G1[k * p + a] += u * X[xo + a];
-      }
-    }
+    pass(MM_G1, theta, X, Y, n, em, G1);
     for (let k = 0; k < K - 1; k++) {
       for (let a = 0; a < p; a++) {
         let sum = 0;
@@ -264,8 +234,8 @@ export function mStepFromTau(
 ): boolean {
   expertStatsFromTau(L, em, X, Y, n);
   const ok = em.sur.mstepExperts(em.s, theta, em.ws);
-  if (gate.kind === "newton") newtonGate(L, theta, X, n, em, gate.iters);
-  else mmGate(L, theta, X, n, em, gate.iters);
+  if (gate.kind === "newton") newtonGate(L, theta, X, Y, n, em, gate.iters);
+  else mmGate(L, theta, X, Y, n, em, gate.iters);
   return ok;
 }
 
@@ -294,13 +264,8 @@ export function emPenalty(L: MoeLayout, theta: Float64Array, n: number, em: EmWo
 
 /** E-step: em.tau ← τ(θ) for every row; returns the mean NLL at θ plus the MAP penalty (the EM objective). */
 export function eStep(L: MoeLayout, theta: Float64Array, X: Float64Array, Y: Float64Array, n: number, em: EmWorkspace): number {
-  const { K, p, q } = L;
-  let f = 0;
-  for (let i = 0; i < n; i++) {
-    f += rowNll(L, theta, X, i * p, Y, i * q, em.ws);
-    for (let k = 0; k < K; k++) em.tau[i * K + k] = em.ws.a[k];
-  }
-  return f / n + emPenalty(L, theta, n, em);
+  pass(E_STEP, theta, X, Y, n, em, em.one);
+  return em.one[0] / n + emPenalty(L, theta, n, em);
 }
 
 /**
@@ -312,12 +277,18 @@ export function batchEM(
 ): BatchResult {
   const maxIter = options.maxIter ?? 500;
   const tol = options.tol ?? 1e-10;
-  const work = em ?? createEmWorkspace(L, n, options);
   const gate = options.gateStep ?? { kind: "newton", iters: options.newtonIters ?? 25 };
-  return runDescent(
-    () => eStep(L, theta, X, Y, n, work),
-    () => mStepFromTau(L, theta, X, Y, n, work, gate),
-    maxIter,
-    tol,
-  );
+  // A workspace given by the caller keeps its own passes; otherwise a thread pool where it pays (mm/em-passes.ts).
+  const runner = em === undefined ? passPoolFor(L, X, Y, n, options.threads ?? 1, options.minThreadedWork) : null;
+  try {
+    const work = em ?? createEmWorkspace(L, n, options, runner);
+    return runDescent(
+      () => eStep(L, theta, X, Y, n, work),
+      () => mStepFromTau(L, theta, X, Y, n, work, gate),
+      maxIter,
+      tol,
+    );
+  } finally {
+    runner?.close();
+  }
 }
