@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { batchEM, createRng, EmPool, randomMoeSpec, sampleSynthetic, WorkerError } from "../../src/index.js";
+import { batchEM, createRng, EmPool, MoeRegressor, randomMoeSpec, sampleSynthetic, WorkerError } from "../../src/index.js";
 import { moeLayout, type MoeLayout } from "../../src/model/dims.js";
 import { createPassWorkspace, E_STEP, GATE_Q, maxPassSize, MIN_CHUNK_ROWS, MM_G1, NEWTON, passChunks, passPoolFor, passRange, passSize, serialPass, STATS, type PassOp } from "../../src/mm/em-passes.js";
 import { thetaFromParameters } from "../../src/model/parameters.js";
@@ -135,4 +135,19 @@ test("a worker stuck in a pass is reported after stallMs as one WorkerError", ()
   const pool = new EmPool(L, X, Y, n, 2, { callerIdle: true, stallMs: 300 });
   pool.close(); // workers stopped: no heartbeat, chunks outstanding
   assert.throws(() => pool.run(E_STEP, theta, new Float64Array(1)), (e: unknown) => e instanceof WorkerError && /no progress/.test(e.message));
+});
+
+test("MoeRegressor method 'em' on 2 threads writes the 1-thread model (default work bound: 60k rows, d = 10, K = 3 use the pool)", () => {
+  const n = 60_000;
+  const spec = randomMoeSpec(3, 10, 1, createRng(31).fork(1));
+  const s = sampleSynthetic(spec, n, createRng(31).fork(2));
+  const L = moeLayout({ K: 3, d: 10, q: 1 });
+  const probe = passPoolFor(L, new Float64Array(n * L.p), new Float64Array(n), n, 2);
+  assert.ok(probe !== null, "above MIN_THREADED_PASS_WORK: the fit's EM runs on the pool");
+  probe.close();
+  const fit = (threads: number) => new MoeRegressor({ nExperts: 3, method: "em", seed: 2, emMaxIter: 4, threads }).fit(s.X, s.Y, n);
+  const a = fit(1);
+  const b = fit(2);
+  assert.deepEqual(b.toJSON(), a.toJSON());
+  assert.ok(Number.isFinite(a.score(s.X, s.Y, n)));
 });
