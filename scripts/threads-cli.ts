@@ -1,7 +1,7 @@
 /**
  * The two checks of issue 12 through the built CLI (bin/ismm.js, as a user runs it):
  *
- *   npm run build && npx tsx scripts/threads-cli.ts [--rounds 5]
+ *   npm run build && npx tsx scripts/threads-cli.ts [--rounds 5] [--only 1,2,3,4]
  *
  * 1. Accuracy and thread invariance: `ismm simulate` a K = 4, d = 10 stream (100k training rows and
  *    20k held-out rows, seed 21), `ismm fit --batch-size 64` with `--threads 1` and `--threads 2`;
@@ -34,6 +34,8 @@ const atSmall = args.indexOf("--small-rounds");
 const smallRounds = atSmall >= 0 ? Number(args[atSmall + 1]) : 1;
 const atEm = args.indexOf("--em-rounds");
 const emRounds = atEm >= 0 ? Number(args[atEm + 1]) : 1;
+const atOnly = args.indexOf("--only");
+const only = new Set((atOnly >= 0 ? args[atOnly + 1] : "1,2,3,4").split(",").map(Number));
 
 function run(argv: string[]): { s: number; out: string } {
   const t0 = performance.now();
@@ -46,79 +48,87 @@ const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(
 
 const dir = mkdtempSync(join(tmpdir(), "ismm-threads-cli-"));
 try {
-  // 1. K = 4, d = 10, 100k rows, --batch-size 64, threads 1 and 2.
-  const all = join(dir, "d10.csv");
-  const params = join(dir, "d10.json");
-  run(["simulate", "--rows", "120000", "--experts", "4", "--features", "10", "--seed", "21", "--out", all, "--params-out", params, "--quiet"]);
-  const train = join(dir, "train.csv");
-  const test = join(dir, "test.csv");
-  spawnSync("sh", ["-c", `head -n 100001 '${all}' > '${train}' && (head -n 1 '${all}'; tail -n 20000 '${all}') > '${test}'`]);
-  const files: string[] = [];
-  for (const T of ["1", "2"]) {
-    const out = join(dir, `m${T}.json`);
-    run(["fit", train, "--target", "y", "--experts", "4", "--batch-size", "64", "--threads", T, "--out", out, "--quiet"]);
-    files.push(readFileSync(out, "utf8"));
-  }
-  const ev = JSON.parse(run(["evaluate", "--model", join(dir, "m2.json"), test, "--json", "--quiet"]).out) as { nll: number };
-  const spec = JSON.parse(readFileSync(params, "utf8")) as { params: MoeParameters; features: string[]; targets: string[] };
-  const data = await readAll({ source: test, targets: spec.targets, features: spec.features });
-  const truth = parametersNll(spec.params, data.X, data.Y, data.n);
-  console.log(`K = 4, d = 10, 100k rows, --batch-size 64: --threads 1 and 2 model files ${files[0] === files[1] ? "byte-identical" : "DIFFER"}; held-out excess NLL ${(ev.nll - truth).toFixed(4)}`);
+  if (only.has(1)) {
+    // 1. K = 4, d = 10, 100k rows, --batch-size 64, threads 1 and 2.
+    const all = join(dir, "d10.csv");
+    const params = join(dir, "d10.json");
+    run(["simulate", "--rows", "120000", "--experts", "4", "--features", "10", "--seed", "21", "--out", all, "--params-out", params, "--quiet"]);
+    const train = join(dir, "train.csv");
+    const test = join(dir, "test.csv");
+    spawnSync("sh", ["-c", `head -n 100001 '${all}' > '${train}' && (head -n 1 '${all}'; tail -n 20000 '${all}') > '${test}'`]);
+    const files: string[] = [];
+    for (const T of ["1", "2"]) {
+      const out = join(dir, `m${T}.json`);
+      run(["fit", train, "--target", "y", "--experts", "4", "--batch-size", "64", "--threads", T, "--out", out, "--quiet"]);
+      files.push(readFileSync(out, "utf8"));
+    }
+    const ev = JSON.parse(run(["evaluate", "--model", join(dir, "m2.json"), test, "--json", "--quiet"]).out) as { nll: number };
+    const spec = JSON.parse(readFileSync(params, "utf8")) as { params: MoeParameters; features: string[]; targets: string[] };
+    const data = await readAll({ source: test, targets: spec.targets, features: spec.features });
+    const truth = parametersNll(spec.params, data.X, data.Y, data.n);
+    console.log(`K = 4, d = 10, 100k rows, --batch-size 64: --threads 1 and 2 model files ${files[0] === files[1] ? "byte-identical" : "DIFFER"}; held-out excess NLL ${(ev.nll - truth).toFixed(4)}`);
 
-  // 2. K = 3, d = 100, 40k rows, cheap initialization, 1 against 2 threads.
+  }
+  // The d = 100 file of checks 2–4, and their cheap initialization.
   const wide = join(dir, "d100.csv");
   run(["simulate", "--rows", "40000", "--experts", "3", "--features", "100", "--seed", "22", "--out", wide, "--quiet"]);
   const cheap = ["--init-starts", "1", "--init-iters", "5", "--refine-iters", "5"];
-  const times: Record<string, number[]> = { "1": [], "2": [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const T of ["1", "2"]) {
-      times[T].push(run(["fit", wide, "--target", "y", "--experts", "3", "--batch-size", "64", ...cheap, "--threads", T, "--out", join(dir, `w${T}.json`), "--quiet"]).s);
+  if (only.has(2)) {
+    // 2. K = 3, d = 100, 40k rows, cheap initialization, 1 against 2 threads.
+    const times: Record<string, number[]> = { "1": [], "2": [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const T of ["1", "2"]) {
+        times[T].push(run(["fit", wide, "--target", "y", "--experts", "3", "--batch-size", "64", ...cheap, "--threads", T, "--out", join(dir, `w${T}.json`), "--quiet"]).s);
+      }
     }
-  }
-  const t1 = median(times["1"]);
-  const t2 = median(times["2"]);
-  console.log(`K = 3, d = 100, 40k rows, --batch-size 64, cheap initialization: 1 thread ${t1.toFixed(2)} s, 2 threads ${t2.toFixed(2)} s, ratio ${(t2 / t1).toFixed(2)} (median of ${rounds} interleaved rounds, wall)`);
-  const big: Record<string, number[]> = { "1": [], "2": [] };
-  for (let r = 0; r < rounds; r++) {
-    for (const T of ["1", "2"]) {
-      big[T].push(run(["fit", wide, "--target", "y", "--experts", "3", ...cheap, "--threads", T, "--out", join(dir, `b${T}.json`), "--quiet"]).s);
+    const t1 = median(times["1"]);
+    const t2 = median(times["2"]);
+    console.log(`K = 3, d = 100, 40k rows, --batch-size 64, cheap initialization: 1 thread ${t1.toFixed(2)} s, 2 threads ${t2.toFixed(2)} s, ratio ${(t2 / t1).toFixed(2)} (median of ${rounds} interleaved rounds, wall)`);
+    const big: Record<string, number[]> = { "1": [], "2": [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const T of ["1", "2"]) {
+        big[T].push(run(["fit", wide, "--target", "y", "--experts", "3", ...cheap, "--threads", T, "--out", join(dir, `b${T}.json`), "--quiet"]).s);
+      }
     }
-  }
-  const b1 = median(big["1"]);
-  const b2 = median(big["2"]);
-  console.log(`  the same with --threads alone (batches of 256 rows): 1 thread ${b1.toFixed(2)} s, 2 threads ${b2.toFixed(2)} s, ratio ${(b2 / b1).toFixed(2)}`);
+    const b1 = median(big["1"]);
+    const b2 = median(big["2"]);
+    console.log(`  the same with --threads alone (batches of 256 rows): 1 thread ${b1.toFixed(2)} s, 2 threads ${b2.toFixed(2)} s, ratio ${(b2 / b1).toFixed(2)}`);
 
-  // 3. A small wide file fitted whole: the initialization's EM restarts on threads.
-  const small = join(dir, "small.csv");
-  spawnSync("sh", ["-c", `head -n 1001 '${wide}' > '${small}'`]);
-  const st: Record<string, number[]> = { "1": [], "2": [] };
-  const models: Record<string, string> = {};
-  for (let r = 0; r < smallRounds; r++) {
-    for (const T of ["1", "2"]) {
-      const out = join(dir, `s${T}.json`);
-      st[T].push(run(["fit", small, "--target", "y", "--experts", "2", "--batch-size", "1", "--threads", T, "--out", out, "--quiet"]).s);
-      models[T] = readFileSync(out, "utf8");
-    }
   }
-  const s1 = median(st["1"]);
-  const s2 = median(st["2"]);
-  console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${s1.toFixed(2)} s, 2 threads ${s2.toFixed(2)} s, ratio ${(s2 / s1).toFixed(2)}; model files ${models["1"] === models["2"] ? "byte-identical" : "DIFFER"} (${smallRounds} round${smallRounds === 1 ? "" : "s"}, wall)`);
-
-  // 4. --method em: the EM iterations' row sums on threads.
-  const mid = join(dir, "mid.csv");
-  spawnSync("sh", ["-c", `head -n 10001 '${wide}' > '${mid}'`]);
-  const et: Record<string, number[]> = { "1": [], "2": [] };
-  const emModels: Record<string, string> = {};
-  for (let r = 0; r < emRounds; r++) {
-    for (const T of ["1", "2"]) {
-      const out = join(dir, `e${T}.json`);
-      et[T].push(run(["fit", mid, "--target", "y", "--experts", "3", "--method", "em", "--em-max-iter", "3", ...cheap, "--threads", T, "--out", out, "--quiet"]).s);
-      emModels[T] = readFileSync(out, "utf8");
+  if (only.has(3)) {
+    // 3. A small wide file fitted whole: the initialization's EM restarts on threads.
+    const small = join(dir, "small.csv");
+    spawnSync("sh", ["-c", `head -n 1001 '${wide}' > '${small}'`]);
+    const st: Record<string, number[]> = { "1": [], "2": [] };
+    const models: Record<string, string> = {};
+    for (let r = 0; r < smallRounds; r++) {
+      for (const T of ["1", "2"]) {
+        const out = join(dir, `s${T}.json`);
+        st[T].push(run(["fit", small, "--target", "y", "--experts", "2", "--batch-size", "1", "--threads", T, "--out", out, "--quiet"]).s);
+        models[T] = readFileSync(out, "utf8");
+      }
     }
+    const s1 = median(st["1"]);
+    const s2 = median(st["2"]);
+    console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${s1.toFixed(2)} s, 2 threads ${s2.toFixed(2)} s, ratio ${(s2 / s1).toFixed(2)}; model files ${models["1"] === models["2"] ? "byte-identical" : "DIFFER"} (${smallRounds} round${smallRounds === 1 ? "" : "s"}, wall)`);
   }
-  const e1 = median(et["1"]);
-  const e2 = median(et["2"]);
-  console.log(`10,000 rows of it, --method em (3 EM iterations), K = 3: 1 thread ${e1.toFixed(2)} s, 2 threads ${e2.toFixed(2)} s, ratio ${(e2 / e1).toFixed(2)}; model files ${emModels["1"] === emModels["2"] ? "byte-identical" : "DIFFER"} (${emRounds} round${emRounds === 1 ? "" : "s"}, wall)`);
+  if (only.has(4)) {
+    // 4. --method em: the EM iterations' row sums on threads.
+    const mid = join(dir, "mid.csv");
+    spawnSync("sh", ["-c", `head -n 10001 '${wide}' > '${mid}'`]);
+    const et: Record<string, number[]> = { "1": [], "2": [] };
+    const emModels: Record<string, string> = {};
+    for (let r = 0; r < emRounds; r++) {
+      for (const T of ["1", "2"]) {
+        const out = join(dir, `e${T}.json`);
+        et[T].push(run(["fit", mid, "--target", "y", "--experts", "3", "--method", "em", "--em-max-iter", "3", ...cheap, "--threads", T, "--out", out, "--quiet"]).s);
+        emModels[T] = readFileSync(out, "utf8");
+      }
+    }
+    const e1 = median(et["1"]);
+    const e2 = median(et["2"]);
+    console.log(`10,000 rows of it, --method em (3 EM iterations), K = 3: 1 thread ${e1.toFixed(2)} s, 2 threads ${e2.toFixed(2)} s, ratio ${(e2 / e1).toFixed(2)}; model files ${emModels["1"] === emModels["2"] ? "byte-identical" : "DIFFER"} (${emRounds} round${emRounds === 1 ? "" : "s"}, wall)`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
