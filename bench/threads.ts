@@ -11,9 +11,14 @@
  *
  * The accuracy cost of batching: held-out excess NLL over the true parameters after the same rows,
  * per B (it does not depend on T: the model is bit-identical for every thread count).
+ *
+ * Batch EM (`batchEM` with `threads`, what `--method em` runs): 3 iterations from the same start
+ * (each an E-step, the expert statistic and up to 25 Newton steps of the gate over all rows, every
+ * row sum split over the threads), median seconds per iteration over the rounds, the ratio to one
+ * thread, and whether θ is bit-identical to one thread's.
  */
 import { availableParallelism } from "node:os";
-import { createRng, MoeRegressor, parametersNll, randomMoeSpec, sampleSynthetic } from "../src/index.js";
+import { batchEM, createRng, moeLayout, MoeRegressor, parametersNll, randomMoeSpec, sampleSynthetic } from "../src/index.js";
 
 const QUICK = process.argv.includes("--quick");
 const CORES = availableParallelism();
@@ -75,3 +80,43 @@ for (const c of CASES) {
   }
   console.log("");
 }
+
+const EM_CASES = [
+  { d: 10, K: 4, rows: QUICK ? 60000 : 100000 },
+  { d: 100, K: 3, rows: QUICK ? 5000 : 10000 },
+];
+const EM_ITERS = 3;
+console.log(`## Batch EM: ${EM_ITERS} iterations on T threads (\`batchEM\` with \`threads\`, as \`--method em\`)\n`);
+console.log("| d | K | rows | threads T | s per iteration (median) | × T = 1 time | θ as on 1 thread |");
+console.log("|---:|---:|---:|---:|---:|---:|:---|");
+for (const c of EM_CASES) {
+  const L = moeLayout({ K: c.K, d: c.d, q: 1 });
+  const data = sampleSynthetic(randomMoeSpec(c.K, c.d, 1, createRng(51)), c.rows, createRng(52));
+  const X = new Float64Array(c.rows * L.p);
+  for (let i = 0; i < c.rows; i++) {
+    X[i * L.p] = 1;
+    X.set(data.X.subarray(i * c.d, (i + 1) * c.d), i * L.p + 1);
+  }
+  const Y = Float64Array.from(data.Y);
+  const theta0 = new Float64Array(L.size);
+  const rng = createRng(53);
+  for (let i = 0; i < theta0.length; i++) theta0[i] = 0.1 * rng.normal();
+  const secs = new Map<number, number[]>();
+  const thetas = new Map<number, Float64Array>();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const T of threadCounts) {
+      const theta = theta0.slice();
+      const t0 = performance.now();
+      batchEM(L, theta, X, Y, c.rows, { maxIter: EM_ITERS, tol: 0, threads: T });
+      secs.set(T, [...(secs.get(T) ?? []), (performance.now() - t0) / 1000 / EM_ITERS]);
+      thetas.set(T, theta);
+    }
+  }
+  const one = thetas.get(1) as Float64Array;
+  for (const T of threadCounts) {
+    const s = median(secs.get(T) as number[]);
+    const same = (thetas.get(T) as Float64Array).every((v, i) => Object.is(v, one[i]));
+    console.log(`| ${c.d} | ${c.K} | ${c.rows.toLocaleString("en-US")} | ${T} | ${s.toFixed(3)} | ${(s / median(secs.get(1) as number[])).toFixed(2)} | ${T === 1 ? "—" : same ? "bit-identical" : "DIFFERS"} |`);
+  }
+}
+console.log("");
