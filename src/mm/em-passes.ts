@@ -31,7 +31,7 @@ export const MM_G1 = 4;
 export type PassOp = typeof E_STEP | typeof STATS | typeof NEWTON | typeof GATE_Q | typeof MM_G1;
 
 /** Rows of the smallest chunk: up to MIN_CHUNK_ROWS rows a pass is one loop, as before passes existed. */
-export const MIN_CHUNK_ROWS = 2048;
+export const MIN_CHUNK_ROWS = 256;
 /** At most this many chunks. */
 export const MAX_CHUNKS = 64;
 /** Doubles all chunks' partial sums may take at once (256 MB): the thread pool keeps one per chunk. */

@@ -38,7 +38,7 @@ test("passChunks: one chunk up to MIN_CHUNK_ROWS rows, at most 64, fixed by n an
 });
 
 test("each pass: the pool's sum (2 and 3 threads, and the caller alone) is serialPass's bit for bit; chunked sums match the plain loop", () => {
-  const n = 5000; // 3 chunks of 2048 rows
+  const n = 5000; // 20 chunks of 256 rows
   const { L, X, Y, theta } = data(3, 5, 2, n, 4, "full");
   const w = createPassWorkspace(L, n);
   const tauS = new Float64Array(n * L.K);
