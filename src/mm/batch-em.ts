@@ -63,7 +63,6 @@ export interface EmWorkspace {
   readonly R: Float64Array; // m×m
   readonly g: Float64Array; // m
   readonly w0: Float64Array; // m (gate before the Newton step)
-  readonly logPi: Float64Array; // K
   /** MM gate step: G2 = (1/n)Σ x xᵀ factorized once (upper Cholesky factor), G1 scratch, rhs. */
   readonly G2R: Float64Array; // p×p
   G2Ready: boolean;
@@ -93,7 +92,6 @@ export function createEmWorkspace(L: MoeLayout, n: number, prior: EmPriorOptions
     ridge: gateRidge / n,
     sur, ws: sur.createWorkspace(), s: new Float64Array(sur.statSize), tau: runner?.tau ?? new Float64Array(n * L.K),
     gh, g: gh.subarray(0, m), H: gh.subarray(m), R: new Float64Array(m * m), w0: new Float64Array(m),
-    logPi: new Float64Array(L.K),
     G2R: new Float64Array(L.p * L.p), G2Ready: false, G1: new Float64Array(m), rhs: new Float64Array(L.p),
     pass: createPassWorkspace(L, n), scratch: new Float64Array(maxPassSize(L)), runner, one: new Float64Array(1),
   };
