@@ -70,7 +70,8 @@ async function fitAndScore(path: string, K: number, seed: number, epochs: number
   model.meta = { tool: "ismm", command: "demo", targets: [DEMO_TARGET], features: [...DEMO_FEATURES] };
   const t0 = performance.now();
   const progress = new Progress(ctx.progress, ctx.tty, `demo K=${K}`);
-  const res = await train({ model, open, label: path, epochs, keep: (i) => !isTest(i), progress });
+  // Epochs after the first are shuffled as in `fit` (train.ts); test rows stay out (file positions).
+  const res = await train({ model, open, label: path, epochs, keep: (i) => !isTest(i), progress, shuffle: { seed, blockRows: READ_BATCH_ROWS } });
   progress.done();
   try {
     model.finish();

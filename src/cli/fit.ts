@@ -16,6 +16,7 @@ import { checkOutputs } from "./outputs.js";
 import { PrequentialLog } from "./prequential.js";
 import { REDIS_FLAGS } from "./redis-flags.js";
 import { Progress } from "./progress.js";
+import { defaultShuffleRows, SHUFFLE_BUFFER_BYTES } from "./shuffle-buffer.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
 
@@ -36,6 +37,8 @@ export function readBatchRows(model: MoeRegressor): number {
 /** Rows per reader batch. Fixed: checkpoints record batch start lines, so resume needs the same. */
 export const READ_BATCH_ROWS = 1024;
 const DEFAULT_CHECKPOINT_EVERY = 10000;
+/** Most rows --shuffle-buffer may ask for (the bound of --init-rows: a buffer of rows·(d+q+1) doubles). */
+export const MAX_SHUFFLE_ROWS = 10_000_000;
 
 export const DATA_FLAGS: readonly FlagSpec[] = [
   { name: "format", kind: "string", value: "csv|ndjson", doc: "data format (default: from the extension: .ndjson/.jsonl → ndjson, else csv; stdin: csv)" },
@@ -46,7 +49,9 @@ const FIT_FLAGS: readonly FlagSpec[] = [
   { name: "target", short: "t", kind: "list", value: "col", doc: "response column; repeat for several targets (q > 1)" },
   { name: "features", kind: "list", value: "c1,c2,...", doc: "comma-separated feature columns (default: every column except the targets)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "where to write the model (written atomically: a failed fit leaves no file)" },
-  { name: "epochs", kind: "string", value: "E", doc: "passes over the data, each re-reading the file (default 1; stdin allows only 1)" },
+  { name: "epochs", kind: "string", value: "E", doc: "learning passes over the data, each re-reading the file (default 1; stdin allows only 1); passes after the first reading are shuffled (--order)" },
+  { name: "order", kind: "string", value: "shuffle|sequential", doc: "row order of the passes after the first reading of the file: shuffle (default: through a seeded buffer of --shuffle-buffer rows, a fresh order every pass) or sequential (file order every pass)" },
+  { name: "shuffle-buffer", kind: "string", value: "rows", doc: `rows held by the shuffle buffer (default: as many as fit in ${SHUFFLE_BUFFER_BYTES / 2 ** 20} MiB of doubles, (d + q + 1)·8 bytes a row; at most ${MAX_SHUFFLE_ROWS}); a file of at most this many rows is learned in a uniformly random order every pass` },
   { name: "prequential-out", kind: "string", value: "F.csv", doc: "write the prequential (predict-then-learn) NLL and MSE at 1, 2, 4, … scored rows and at the end (see below)" },
 ];
 
@@ -154,6 +159,9 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const format = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
   let epochs = flags.int("epochs", 1, 1);
+  const order = flags.choice("order", ["shuffle", "sequential"] as const, "shuffle");
+  const shuffleRows = flags.has("shuffle-buffer") ? flags.int("shuffle-buffer", 0, 1, MAX_SHUFFLE_ROWS) : undefined;
+  if (shuffleRows !== undefined && order === "sequential") throw new UsageError("--shuffle-buffer is for --order shuffle; --order sequential reads every pass in file order", cmd);
   const ckPath = flags.str("checkpoint");
   if (flags.has("checkpoint-every") && ckPath === undefined) throw new UsageError("--checkpoint-every needs --checkpoint <file>", cmd);
   const ckEvery = flags.int("checkpoint-every", DEFAULT_CHECKPOINT_EVERY, 1);
@@ -186,7 +194,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   }
   // The thread count changes the speed, never the model (parallel/chunks.ts): a resume may use another.
   const { threads: _threads, ...modelOptions } = model.options;
-  const runOptions: Record<string, unknown> = { ...modelOptions, targets, features: featureFlag ?? null, epochs, format, skipInvalid };
+  const runOptions: Record<string, unknown> = { ...modelOptions, targets, features: featureFlag ?? null, epochs, format, skipInvalid, order, shuffleBuffer: shuffleRows ?? "auto" };
   ctx.detail(`ismm ${packageVersion()}, node ${process.version}`);
   ctx.detail(`options: ${JSON.stringify(runOptions)}`);
 
@@ -255,7 +263,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const preqPath = flags.str("prequential-out");
   const preq = preqPath === undefined ? undefined : new PrequentialLog(model);
   const tTrain = performance.now();
-  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen, skipInvalid, marks: preq });
+  const shuffle = order === "shuffle" ? { seed: model.options.seed, bufferRows: shuffleRows, blockRows: batchRows } : undefined;
+  const result = await train({ model, open, label, epochs, start, checkpoint, progress, onOpen, skipInvalid, marks: preq, shuffle });
   progress.done({ rows: result.rowsTotal, fraction: 1, loss: model.progressiveNll, extra: preq?.status() });
   const trainMs = performance.now() - tTrain;
   try {
@@ -265,6 +274,11 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   }
   const fp = fingerprint as Fingerprint;
   model.meta = { ...model.meta, features: fp.run.features, rowsPerEpoch: result.rowsPerEpoch, skippedRowsPerEpoch: result.skipped.count };
+  if (shuffle !== undefined && result.passes > 1) {
+    // Recorded only when a pass was shuffled: file-order fits write the same file as before --order.
+    const rows = shuffleRows ?? defaultShuffleRows((fp.run.features as readonly string[]).length, targets.length);
+    model.meta = { ...model.meta, order: "shuffle", shuffleBuffer: rows };
+  }
   await writeFileAtomic(out, loadableModelJson(model) + "\n");
   const preqNote = preq === undefined ? null : await preq.finish(result.rowsTotal, preqPath as string);
   if (preqNote !== null) ctx.warn(preqNote);
@@ -302,6 +316,17 @@ export const fitCommand: Command = {
     "errors (or skipped with --skip-invalid); outliers and degenerate fits print warnings.",
     "--method em is batch EM: it stores the rows (a warning says so).",
     "",
+    "Order of the passes: the first reading of the file is in file order (it streams; the model",
+    "initializes on the first rows), so --epochs 1 on a file larger than the initialization buffer is",
+    "one streaming pass. Every later pass is shuffled by default (--order shuffle), as the library's",
+    "fit() shuffles its epochs: rows go through a seeded buffer of --shuffle-buffer rows (default: 64",
+    "MiB of doubles); once it is full each new row takes the place of a random held row, which is",
+    "learned. A file of at most that many rows is thus learned in a fresh uniformly random order",
+    "every pass; a longer one in a locally shuffled order, in memory bounded by the buffer. The order",
+    "of a pass depends only on --seed, the pass number and the file. --order sequential learns every",
+    "pass in file order (constant memory, one reader batch). A file smaller than the initialization",
+    "buffer is read once to fill it, so all its --epochs learning passes are shuffled.",
+    "",
     "--batch-size B learns ISMM in mini-batches of B rows (one blend and one exact M-step per batch);",
     "--threads T|auto computes each batch on T threads (without --batch-size: batches of 256 rows), and",
     "runs the initialization's EM starts and restarts on up to T threads (when they are worth it, e.g.",
@@ -311,7 +336,8 @@ export const fitCommand: Command = {
     "",
     "Checkpoints hold the whole state (model, RNG, position in the data, a fingerprint of options and",
     "data) and are written atomically, so the last one survives a crash or kill -9. Resume with the",
-    "same command plus --resume <file>: the result equals an uninterrupted run.",
+    "same command plus --resume <file>: the result equals an uninterrupted run (a shuffled pass is",
+    "read again from its start with the same draws, and learning resumes after the rows it had learned).",
     "",
     "--prequential-out F.csv (River's progressive_val_score, VW's progressive validation): each row is",
     "scored by the model that predicts (the averaged parameters) before it learns the row. A line is",

@@ -163,7 +163,9 @@ export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<
   let featureNames: readonly string[] = [];
   let result;
   try {
-    result = await train({ model, open, label, epochs, keep: (i) => !isHoldout(i), progress, onOpen: (r) => (featureNames = r.featureNames) });
+    // Passes after the first are shuffled as in `fit` (train.ts); the split stays on file positions.
+    const shuffle = { seed: model.options.seed, blockRows: READ_BATCH_ROWS };
+    result = await train({ model, open, label, epochs, keep: (i) => !isHoldout(i), progress, onOpen: (r) => (featureNames = r.featureNames), shuffle });
     progress?.done();
     model.finish();
   } catch (err) {

@@ -1,17 +1,29 @@
 /**
- * The streaming training loop shared by `fit` and `demo`: re-opens the data for every epoch,
- * feeds the reader's batches to `learnMany` (no copy), optionally keeps only some rows (the demo's
- * split), writes checkpoints every N learned rows, skips the rows a checkpoint already consumed,
- * and draws progress. Memory is constant in the number of rows (one reader batch at a time).
+ * The streaming training loop shared by `fit`, `select` and `demo`: re-opens the data for every
+ * pass, feeds the rows to `learnMany`, optionally keeps only some rows (a held-out split, decided by
+ * the row's position in the file), writes checkpoints every N learned rows, skips the rows a
+ * checkpoint already consumed, and draws progress.
+ *
+ * Order of the passes: the first reading of the file is always in file order (it streams, and
+ * the model initializes on its first rows). With `shuffle`, every later pass goes through a seeded
+ * ShuffleBuffer (shuffle-buffer.ts) of at most `bufferRows` rows, so a file of at most that many
+ * rows is learned in a fresh uniformly random order every pass, as `MoeRegressor.fit` does; without
+ * it (`--order sequential`) every pass is in file order. Memory is constant in the number of rows:
+ * one reader batch, plus the shuffle buffer in shuffled passes.
  *
  * Finite data smaller than the initialization buffer: the first pass only fills the buffer, so at
  * its end the model initializes on the whole data set (`flush`, with restarts) and `epochs`
- * learning passes follow — `--epochs E` always means E passes that learn.
+ * learning passes follow — `--epochs E` always means E passes that learn (all shuffled by default).
+ *
+ * Resume: a checkpoint records the rows consumed in its pass (valid rows read, in file order; in a
+ * shuffled pass, rows emitted by the buffer). A resumed pass is read again from its start — a
+ * shuffled one replays the same buffer draws — and learning starts after those rows.
  */
 import { DataError, RowError, type MoeRegressor, type TableReader } from "../index.js";
 import type { CheckpointProgress } from "./checkpoint.js";
 import { withSource } from "./errors.js";
 import type { Progress } from "./progress.js";
+import { defaultShuffleRows, passRng, RowBlock, ShuffleBuffer } from "./shuffle-buffer.js";
 
 export interface TrainPlan {
   readonly model: MoeRegressor;
@@ -35,6 +47,12 @@ export interface TrainPlan {
    * (over all epochs), with the model up to date; `status()` is appended to the progress line.
    */
   readonly marks?: { next(rowsTotal: number): number; at(rowsTotal: number): void; status?(): string };
+  /**
+   * Shuffle every pass after the first reading of the file (see the file comment): draws from
+   * `passRng(seed, pass)`, at most `bufferRows` rows held (default `defaultShuffleRows(d, q)`),
+   * emitted rows learned in blocks of `blockRows`. Absent: every pass in file order.
+   */
+  readonly shuffle?: { readonly seed: number; readonly bufferRows?: number; readonly blockRows: number };
 }
 
 export interface TrainResult {
@@ -62,7 +80,7 @@ function refusedRow(err: RowError, reader: TableReader, label: string, line: num
 }
 
 export async function train(plan: TrainPlan): Promise<TrainResult> {
-  const { model, epochs, keep, checkpoint, progress } = plan;
+  const { model, epochs, keep, checkpoint, progress, shuffle } = plan;
   const start = plan.start ?? { epoch: 1, rows: 0, line: 0, rowsTotal: 0, skippedBefore: 0 };
   let rowsTotal = start.rowsTotal;
   let skippedBefore = start.skippedBefore;
@@ -73,6 +91,8 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
   // A resumed small-data run already spent its first pass on the buffer.
   let wholeData = model.isInitialized && model.initialization?.wholeData === true && model.options.method !== "em";
   let passes = wholeData ? epochs + 1 : epochs;
+  let buffer: ShuffleBuffer | null = null; // allocated at the first shuffled pass, kept for the others
+  let block: RowBlock | null = null;
   for (let epoch = start.epoch; epoch <= passes; epoch++) {
     const skip = epoch === start.epoch ? start.rows : 0;
     const reader = await plan.open();
@@ -82,24 +102,14 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
       plan.onOpen?.(reader, epoch);
       const d = reader.featureNames.length;
       const q = reader.targetNames.length;
-      let index = 0; // valid rows of this epoch read so far, before the current batch
-      for await (const batch of reader.batches()) {
-        const { n, X, Y } = batch;
-        if (index + n <= skip) {
-          index += n;
-          continue;
-        }
-        let first = 0;
-        if (index < skip) {
-          first = skip - index;
-          // The batch holding the last consumed row must start where the checkpoint says.
-          if (start.line > 0 && batch.firstLine !== start.line) {
-            throw new DataError(
-              `the data differ from the checkpoint: row ${skip} of epoch ${epoch} was in the batch starting at line ${start.line}, now at line ${batch.firstLine}`,
-              { file: plan.label },
-            );
-          }
-        }
+      /**
+       * Learns rows first..n−1 of a block (X n×d, Y n×q, their file lines) except those `keepRow`
+       * drops. A checkpoint after row i records `consumedAt(i)` rows of the pass and `lineAt(i)`.
+       */
+      const learnRows = async (
+        X: Float64Array, Y: Float64Array, lines: Float64Array, first: number, n: number,
+        keepRow: ((i: number) => boolean) | undefined, consumedAt: (i: number) => number, lineAt: (i: number) => number,
+      ): Promise<void> => {
         let runStart = -1;
         const flush = (end: number): void => {
           while (runStart >= 0 && runStart < end) {
@@ -109,7 +119,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
             } catch (err) {
               if (!(err instanceof RowError)) throw err;
               const bad = runStart + err.row; // rows before it were learned
-              const located = refusedRow(err, reader, plan.label, batch.rowLines[bad]);
+              const located = refusedRow(err, reader, plan.label, lines[bad]);
               if (plan.skipInvalid !== true) throw located;
               refused++;
               if (refusedReasons.length < 5) refusedReasons.push(located.message);
@@ -119,7 +129,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
           runStart = -1;
         };
         for (let i = first; i < n; i++) {
-          if (keep !== undefined && !keep(index + i)) {
+          if (keepRow !== undefined && !keepRow(i)) {
             flush(i);
             continue;
           }
@@ -135,8 +145,8 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
             await checkpoint.write({
               epoch,
               epochs,
-              rows: index + i + 1,
-              line: batch.firstLine,
+              rows: consumedAt(i),
+              line: lineAt(i),
               rowsTotal,
               skippedEpoch: reader.skipped().count,
               skippedBefore,
@@ -144,15 +154,81 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
           }
         }
         flush(n);
-        index += n;
-        if (progress !== undefined) {
-          const total = reader.totalBytes;
-          const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / passes : undefined;
-          progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: passes > 1 ? `pass ${epoch}/${passes}` : undefined, extra: marks?.status?.() });
+      };
+      const showProgress = (): void => {
+        if (progress === undefined) return;
+        const total = reader.totalBytes;
+        const fraction = total !== undefined && total > 0 ? (epoch - 1 + Math.min(1, reader.bytesRead() / total)) / passes : undefined;
+        progress.update({ rows: rowsTotal, fraction, loss: model.progressiveNll, stage: passes > 1 ? `pass ${epoch}/${passes}` : undefined, extra: marks?.status?.() });
+      };
+      let index = 0; // valid rows of this epoch read so far, before the current batch
+      if (shuffle === undefined || epoch === 1) {
+        for await (const batch of reader.batches()) {
+          const { n, X, Y } = batch;
+          if (index + n <= skip) {
+            index += n;
+            continue;
+          }
+          let first = 0;
+          if (index < skip) {
+            first = skip - index;
+            // The batch holding the last consumed row must start where the checkpoint says.
+            if (start.line > 0 && batch.firstLine !== start.line) {
+              throw new DataError(
+                `the data differ from the checkpoint: row ${skip} of epoch ${epoch} was in the batch starting at line ${start.line}, now at line ${batch.firstLine}`,
+                { file: plan.label },
+              );
+            }
+          }
+          const base = index;
+          await learnRows(X, Y, batch.rowLines, first, n, keep === undefined ? undefined : (i) => keep(base + i), (i) => base + i + 1, () => batch.firstLine);
+          index += n;
+          showProgress();
         }
-      }
-      if (index < skip) {
-        throw new DataError(`the data differ from the checkpoint: it consumed ${skip} rows of epoch ${epoch} but the data have only ${index}`, { file: plan.label });
+        if (index < skip) {
+          throw new DataError(`the data differ from the checkpoint: it consumed ${skip} rows of epoch ${epoch} but the data have only ${index}`, { file: plan.label });
+        }
+      } else {
+        // A shuffled pass: rows (the kept ones) go through the buffer; the emitted rows are learned.
+        buffer ??= new ShuffleBuffer(d, q, shuffle.bufferRows ?? defaultShuffleRows(d, q));
+        const out = (block ??= new RowBlock(d, q, shuffle.blockRows));
+        buffer.start(passRng(shuffle.seed, epoch));
+        let emitted = 0; // rows of the pass emitted and handed on before those in `out`
+        const learnEmitted = async (): Promise<void> => {
+          const m = out.n;
+          let first = 0;
+          if (emitted < skip) {
+            first = Math.min(m, skip - emitted);
+            // The last row the checkpoint consumed must come from the line it recorded.
+            if (emitted + first === skip && start.line > 0 && out.lines[first - 1] !== start.line) {
+              throw new DataError(
+                `the data differ from the checkpoint: row ${skip} of shuffled pass ${epoch} was line ${start.line}, now line ${out.lines[first - 1]}`,
+                { file: plan.label },
+              );
+            }
+          }
+          const base = emitted;
+          await learnRows(out.X, out.Y, out.lines, first, m, undefined, (i) => base + i + 1, (i) => out.lines[i]);
+          emitted += m;
+          out.n = 0;
+        };
+        const pass = buffer;
+        for await (const batch of reader.batches()) {
+          const { n, X, Y, rowLines } = batch;
+          for (let i = 0; i < n; i++) {
+            if (keep !== undefined && !keep(index + i)) continue;
+            pass.push(X, i * d, Y, i * q, rowLines[i], out);
+            if (out.full) await learnEmitted();
+          }
+          index += n;
+          showProgress();
+        }
+        while (pass.drain(out)) if (out.full) await learnEmitted();
+        await learnEmitted();
+        showProgress();
+        if (emitted < skip) {
+          throw new DataError(`the data differ from the checkpoint: it consumed ${skip} rows of shuffled pass ${epoch} but the data have only ${emitted}`, { file: plan.label });
+        }
       }
       rowsPerEpoch = index - refused;
       const r = reader.skipped();

@@ -47,7 +47,9 @@ describe("checkpoint and resume", { concurrency: 5 }, () => {
     const full = join(dir, "full.json");
     const resumed = join(dir, "resumed.json");
     const ck = join(dir, "ck-file.json");
-    const args = ["fit", data, ...OPTS, "--epochs", "2"];
+    // File order in epoch 2, so that the checkpoint's line is a reader batch's (shuffled passes:
+    // test/cli/shuffle.test.ts and train-order.test.ts).
+    const args = ["fit", data, ...OPTS, "--epochs", "2", "--order", "sequential"];
     const a = await ismm([...args, "-o", full]);
     assert.equal(a.code, 0, a.stderr);
     // Killed from outside with SIGKILL in the middle of epoch 2. A checkpoint every 3 rows (each
