@@ -15,6 +15,7 @@ import { UsageError, withSource } from "./errors.js";
 import { checkOutputs } from "./outputs.js";
 import { PrequentialLog } from "./prequential.js";
 import { REDIS_FLAGS } from "./redis-flags.js";
+import { replayableInput, REPLAY_BYTES } from "./replay-input.js";
 import { Progress } from "./progress.js";
 import { defaultShuffleRows, SHUFFLE_BUFFER_BYTES } from "./shuffle-buffer.js";
 import { train } from "./train.js";
@@ -170,7 +171,8 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     { what: "the data file", path: source },
     { what: "the --resume checkpoint", path: resumePath, outputsAllowed: ["checkpoint"] },
   ]);
-  if (epochs > 1 && (source === "-" || (await isOneShot(source)))) {
+  const oneShot = source === "-" || (await isOneShot(source));
+  if (epochs > 1 && oneShot) {
     const what = source === "-" ? "stdin" : `'${source}' is not a regular file and`;
     throw new UsageError(`--epochs ${epochs} needs a file: ${what} can be read only once (save the data to a file, or use --epochs 1)`, cmd);
   }
@@ -219,8 +221,19 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   let fingerprint: Fingerprint | undefined;
   const label = sourceLabel(source);
   const batchRows = readBatchRows(model);
-  const open = (): Promise<TableReader> =>
-    openTable({ source, format, targets, features: featureFlag, skipInvalid, batchRows });
+  // A one-shot input (stdin, a pipe) is kept while it fills the initialization buffer: a data set
+  // smaller than the buffer is read again, from memory, for its learning pass (cli/replay-input.ts).
+  const replay = oneShot ? replayableInput(source, () => !model.isInitialized) : null;
+  let opened = 0;
+  const open = async (): Promise<TableReader> => {
+    opened++;
+    if (replay === null) return openTable({ source, format, targets, features: featureFlag, skipInvalid, batchRows });
+    const input = opened === 1 ? await replay.first() : replay.again();
+    if (input === null) {
+      throw new DataError(`${source === "-" ? "stdin" : "this input"} can be read only once and its rows were not all kept for the learning pass (more than ${REPLAY_BYTES >> 20} MiB); save the data to a file`, { file: label });
+    }
+    return openTable({ source, input, format, targets, features: featureFlag, skipInvalid, batchRows });
+  };
   const onOpen = (reader: TableReader, epoch: number): void => {
     if (fingerprint !== undefined) return;
     fingerprint = {
