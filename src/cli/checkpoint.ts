@@ -8,11 +8,14 @@
  *                     features, epochs, format, skipInvalid — a resume must pass the same ones
  *   fingerprint.data  the data source: path (absolute; "-" for stdin), size in bytes (null for
  *                     stdin) and the header (column names)
- *   progress          epoch (1-based) and epochs; rows = valid rows consumed in this epoch; line = the
- *                     file line of the first row of the batch holding the last consumed row (rows are
- *                     read in batches of 1024, so the exact line is at or after it); rowsTotal = rows
- *                     learned over all epochs; skippedEpoch = invalid rows skipped so far in this
- *                     epoch (counted to the end of the current batch); skippedBefore = in earlier epochs
+ *   progress          epoch (1-based) and epochs; rows = valid rows consumed in this epoch (in a
+ *                     shuffled pass: rows emitted by the shuffle buffer); line = in a file-order pass
+ *                     the file line of the first row of the batch holding the last consumed row (rows
+ *                     are read in batches, so the exact line is at or after it), in a shuffled pass
+ *                     the line of the last row learned; rowsTotal = rows learned over all epochs;
+ *                     skippedEpoch = invalid rows skipped so far in this epoch (counted to the end of
+ *                     the current batch); refusedEpoch = rows of this epoch the model refused
+ *                     (--skip-invalid) before the checkpoint; skippedBefore = in earlier epochs
  *   model             MoeRegressor.toJSON() (buffer, learner state, RNG states: bit-identical resume)
  *
  * Resuming re-streams the data of the current epoch and skips the first `rows` valid rows; since
@@ -45,6 +48,8 @@ export interface CheckpointProgress {
   readonly line: number;
   readonly rowsTotal: number;
   readonly skippedEpoch: number;
+  /** Rows of this epoch the model refused (`--skip-invalid`) before the checkpoint; 0 when absent (older files). */
+  readonly refusedEpoch?: number;
   readonly skippedBefore: number;
 }
 
@@ -107,6 +112,7 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   for (const k of ["epoch", "epochs", "rows", "line", "rowsTotal", "skippedEpoch", "skippedBefore"]) {
     if (!nonNegInt(pr[k])) return bad(`progress.${k} must be a non-negative integer`);
   }
+  if (pr.refusedEpoch !== undefined && !nonNegInt(pr.refusedEpoch)) return bad("progress.refusedEpoch must be a non-negative integer");
   let model: MoeRegressor;
   try {
     model = MoeRegressor.fromJSON(doc.model);

@@ -200,7 +200,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   ctx.detail(`ismm ${packageVersion()}, node ${process.version}`);
   ctx.detail(`options: ${JSON.stringify(runOptions)}`);
 
-  let start: { epoch: number; rows: number; line: number; rowsTotal: number; skippedBefore: number } | undefined;
+  let start: { epoch: number; rows: number; line: number; rowsTotal: number; skippedBefore: number; refused: number } | undefined;
   let saved: Fingerprint | undefined;
   let resumeNote: string | undefined;
   if (resumePath !== undefined) {
@@ -212,7 +212,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
     if (p.epoch > epochs) {
       throw new UsageError(`cannot resume from '${resumePath}': it is at epoch ${p.epoch} of ${p.epochs}, past --epochs ${epochs}; rerun with the options of the interrupted fit`, cmd);
     }
-    start = { epoch: Math.max(1, p.epoch), rows: p.rows, line: p.line, rowsTotal: p.rowsTotal, skippedBefore: p.skippedBefore };
+    start = { epoch: Math.max(1, p.epoch), rows: p.rows, line: p.line, rowsTotal: p.rowsTotal, skippedBefore: p.skippedBefore, refused: p.refusedEpoch ?? 0 };
     resumeNote = `ismm: resuming from ${resumePath}: epoch ${p.epoch}/${p.epochs}, ${fmtInt(p.rows)} rows of the epoch done (${fmtInt(p.rowsTotal)} rows learned)`;
   }
 

@@ -35,7 +35,7 @@ export interface TrainPlan {
   /** Keep row `index` (0-based among the valid rows of an epoch)? Default: every row. */
   readonly keep?: (index: number) => boolean;
   /** Where to resume (from a checkpoint); default: the beginning. */
-  readonly start?: { epoch: number; rows: number; line: number; rowsTotal: number; skippedBefore: number };
+  readonly start?: { epoch: number; rows: number; line: number; rowsTotal: number; skippedBefore: number; refused?: number };
   readonly checkpoint?: { readonly every: number; write(progress: CheckpointProgress): Promise<void> };
   readonly progress?: Progress;
   /** Called with each epoch's reader before its first row (e.g. to check the header). */
@@ -96,7 +96,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
   for (let epoch = start.epoch; epoch <= passes; epoch++) {
     const skip = epoch === start.epoch ? start.rows : 0;
     const reader = await plan.open();
-    let refused = 0;
+    let refused = epoch === start.epoch ? start.refused ?? 0 : 0; // a resumed epoch: rows refused before the checkpoint
     const refusedReasons: string[] = [];
     try {
       plan.onOpen?.(reader, epoch);
@@ -149,6 +149,7 @@ export async function train(plan: TrainPlan): Promise<TrainResult> {
               line: lineAt(i),
               rowsTotal,
               skippedEpoch: reader.skipped().count,
+              refusedEpoch: refused,
               skippedBefore,
             });
           }

@@ -190,14 +190,19 @@ describe("ismm fit --order", { concurrency: 4 }, () => {
     const last = readFileSync(preq, "utf8").trim().split("\n").at(-1) as string;
     // `rows` counts the rows offered to the model over the 3 passes, the refused one included (as in file order).
     assert.equal(Number(last.split(",")[0]), 3 * ROWS);
-    // The last checkpoint (row 2,000 of pass 3) resumes to the same model state. (Not the same
-    // meta: a row refused before the checkpoint in the resumed pass is not counted again in
-    // meta.skippedRowsPerEpoch — the same with --order sequential and before --order existed.)
+    // The last checkpoint (row 2,000 of pass 3) resumes to the same model state, and to the same
+    // row counts: the checkpoint carries the rows refused before it in the resumed pass (refusedEpoch).
     const resumed = join(dir, "bad-resumed.json");
     const rr = await ismm([...args, "--resume", ck, "-o", resumed]);
     assert.equal(rr.code, 0, rr.stderr);
     assert.match(rr.stderr, /epoch 3\/3, 2,000 rows of the epoch done/);
     assert.equal(withoutMeta(readFileSync(resumed, "utf8")), withoutMeta(readFileSync(out, "utf8")));
+    const counts = (text: string): unknown => {
+      const m = (JSON.parse(text) as { meta: Record<string, unknown> }).meta;
+      return [m.rowsPerEpoch, m.skippedRowsPerEpoch, m.rows];
+    };
+    assert.deepEqual(counts(readFileSync(resumed, "utf8")), counts(readFileSync(out, "utf8")));
+    assert.equal((JSON.parse(readFileSync(out, "utf8")) as { meta: { skippedRowsPerEpoch: number } }).meta.skippedRowsPerEpoch, 1);
     assertOneLineError(await ismm(["fit", bad, ...OPTS, "--epochs", "3", "-o", join(dir, "bad2.json")]), 1, "bad.csv:1301:1");
   });
 
