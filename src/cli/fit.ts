@@ -15,9 +15,10 @@ import { UsageError, withSource } from "./errors.js";
 import { checkOutputs } from "./outputs.js";
 import { PrequentialLog } from "./prequential.js";
 import { REDIS_FLAGS } from "./redis-flags.js";
+import { ORDER_FLAGS, passOrder } from "./order-flags.js";
 import { replayableInput, REPLAY_BYTES } from "./replay-input.js";
 import { Progress } from "./progress.js";
-import { defaultShuffleRows, SHUFFLE_BUFFER_BYTES } from "./shuffle-buffer.js";
+import { defaultShuffleRows } from "./shuffle-buffer.js";
 import { train } from "./train.js";
 import { packageVersion } from "./version.js";
 
@@ -38,8 +39,6 @@ export function readBatchRows(model: MoeRegressor): number {
 /** Rows per reader batch. Fixed: checkpoints record batch start lines, so resume needs the same. */
 export const READ_BATCH_ROWS = 1024;
 const DEFAULT_CHECKPOINT_EVERY = 10000;
-/** Most rows --shuffle-buffer may ask for (the bound of --init-rows: a buffer of rows·(d+q+1) doubles). */
-export const MAX_SHUFFLE_ROWS = 10_000_000;
 
 export const DATA_FLAGS: readonly FlagSpec[] = [
   { name: "format", kind: "string", value: "csv|ndjson", doc: "data format (default: from the extension: .ndjson/.jsonl → ndjson, else csv; stdin: csv)" },
@@ -51,8 +50,7 @@ const FIT_FLAGS: readonly FlagSpec[] = [
   { name: "features", kind: "list", value: "c1,c2,...", doc: "comma-separated feature columns (default: every column except the targets)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "where to write the model (written atomically: a failed fit leaves no file)" },
   { name: "epochs", kind: "string", value: "E", doc: "learning passes over the data, each re-reading the file (default 1; stdin allows only 1); passes after the first reading are shuffled (--order)" },
-  { name: "order", kind: "string", value: "shuffle|sequential", doc: "row order of the passes after the first reading of the file: shuffle (default: through a seeded buffer of --shuffle-buffer rows, a fresh order every pass) or sequential (file order every pass)" },
-  { name: "shuffle-buffer", kind: "string", value: "rows", doc: `rows held by the shuffle buffer (default: as many as fit in ${SHUFFLE_BUFFER_BYTES / 2 ** 20} MiB of doubles, (d + q + 1)·8 bytes a row; at most ${MAX_SHUFFLE_ROWS}); a file of at most this many rows is learned in a uniformly random order every pass` },
+  ...ORDER_FLAGS,
   { name: "prequential-out", kind: "string", value: "F.csv", doc: "write the prequential (predict-then-learn) NLL and MSE at 1, 2, 4, … scored rows and at the end (see below)" },
 ];
 
@@ -160,9 +158,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const format = resolveFormat(source, formatFlag(flags));
   const skipInvalid = flags.bool("skip-invalid");
   let epochs = flags.int("epochs", 1, 1);
-  const order = flags.choice("order", ["shuffle", "sequential"] as const, "shuffle");
-  const shuffleRows = flags.has("shuffle-buffer") ? flags.int("shuffle-buffer", 0, 1, MAX_SHUFFLE_ROWS) : undefined;
-  if (shuffleRows !== undefined && order === "sequential") throw new UsageError("--shuffle-buffer is for --order shuffle; --order sequential reads every pass in file order", cmd);
+  const { order, shuffleRows } = passOrder(flags, cmd);
   const ckPath = flags.str("checkpoint");
   if (flags.has("checkpoint-every") && ckPath === undefined) throw new UsageError("--checkpoint-every needs --checkpoint <file>", cmd);
   const ckEvery = flags.int("checkpoint-every", DEFAULT_CHECKPOINT_EVERY, 1);

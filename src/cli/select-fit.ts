@@ -133,6 +133,9 @@ export interface SelectJob {
   readonly features: readonly string[] | undefined;
   readonly skipInvalid: boolean;
   readonly epochs: number;
+  /** Row order of the passes after the first reading (`--order`), and the shuffle buffer's rows (`--shuffle-buffer`). */
+  readonly order: "shuffle" | "sequential";
+  readonly shuffleRows: number | undefined;
   /** Estimator options except nExperts. */
   readonly options: Record<string, unknown>;
   readonly fraction: number;
@@ -164,7 +167,7 @@ export async function fitAndScore(job: SelectJob, progress?: Progress): Promise<
   let result;
   try {
     // Passes after the first are shuffled as in `fit` (train.ts); the split stays on file positions.
-    const shuffle = { seed: model.options.seed, blockRows: READ_BATCH_ROWS };
+    const shuffle = job.order === "shuffle" ? { seed: model.options.seed, bufferRows: job.shuffleRows, blockRows: READ_BATCH_ROWS } : undefined;
     result = await train({ model, open, label, epochs, keep: (i) => !isHoldout(i), progress, onOpen: (r) => (featureNames = r.featureNames), shuffle });
     progress?.done();
     model.finish();

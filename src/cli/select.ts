@@ -19,6 +19,7 @@ import { isRegularFile, resolveFormat, sourceLabel } from "./data.js";
 import { CliFileError, UsageError } from "./errors.js";
 import { DATA_FLAGS, columnList, dataArgument, formatFlag } from "./fit.js";
 import { Progress } from "./progress.js";
+import { ORDER_FLAGS, passOrder } from "./order-flags.js";
 import { fitAndScore, type SelectJob, type SelectOutcome, type SelectRow } from "./select-fit.js";
 import type { WorkerError } from "./select-worker.js";
 import { AUTO_L1_GRID, parseL1Grid, withoutFlag } from "./select-lambda.js";
@@ -38,7 +39,8 @@ const SELECT_FLAGS: readonly FlagSpec[] = [
   { name: "criterion", kind: "string", value: CRITERIA.join("|"), doc: `how the best K is chosen (default ${DEFAULT_CRITERION}); lower is better for all four` },
   { name: "holdout-fraction", kind: "string", value: "f", doc: `share of rows held out (seeded by --seed) for the held-out NLL, in [0, 1) (default ${DEFAULT_HOLDOUT}; 0: none)` },
   { name: "validation", kind: "string", value: "file", doc: "score every fit on the rows of this file instead of held-out rows: the whole data file is learned, the holdout NLL column is this file's mean NLL and the default criterion is holdout (same columns; --format applies to both)" },
-  { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1)" },
+  { name: "epochs", kind: "string", value: "E", doc: "passes over the training rows per K (default 1); passes after the first reading are shuffled (--order)" },
+  ...ORDER_FLAGS,
   { name: "l1", kind: "string", value: "grid", doc: `elastic-net λ1 values to compare alongside K: a list like 0.001,0.01,0.1, or 'auto' = ${AUTO_L1_GRID.join(",")} (default 0: no penalty; one value fits that λ1 for every K)` },
   { name: "jobs", short: "j", kind: "string", value: "N", doc: "K values fitted at once, each on a worker thread (default: the number of cores, at most the number of K; 1 = in this process, with a progress display)" },
   { name: "out", short: "o", kind: "string", value: "model.json", doc: "save the best model here (atomically)" },
@@ -131,6 +133,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   if (!(fraction < 1)) throw new UsageError(`--holdout-fraction must be in [0, 1). Got ${fraction} instead`, cmd);
   if (criterion === "holdout" && fraction === 0 && validation === undefined) throw new UsageError("--criterion holdout needs --holdout-fraction > 0 or --validation", cmd);
   const epochs = flags.int("epochs", 1, 1);
+  const { order, shuffleRows } = passOrder(flags, cmd);
   const jobs = flags.int("jobs", Math.min(availableParallelism(), Ks.length), 1, 256);
   const out = flags.str("out");
   checkOutputs(cmd, [{ flag: "out", path: out }], [{ what: "the data file", path: source }, { what: "the validation file", path: validation }]);
@@ -149,7 +152,7 @@ async function run(flags: Flags, ctx: Ctx): Promise<number> {
   const seed = new MoeRegressor(options).options.seed;
   const label = sourceLabel(source);
   const list: SelectJob[] = Ks.flatMap((K) =>
-    (l1Grid ?? [null]).map((l1) => ({ K, source, format, targets, features, skipInvalid, epochs, options: l1 === null ? options : { ...options, l1 }, fraction, seed, validation: valid })),
+    (l1Grid ?? [null]).map((l1) => ({ K, source, format, targets, features, skipInvalid, epochs, order, shuffleRows, options: l1 === null ? options : { ...options, l1 }, fraction, seed, validation: valid })),
   );
   const outcomes = await runJobs(list, jobs, ctx);
   const table: SelectRow[] = [];

@@ -94,6 +94,23 @@ describe("ismm select", { concurrency: 2 }, () => {
     assert.deepEqual(strip(a.stdout), strip(b.stdout));
   });
 
+  it("--order and --shuffle-buffer as in fit: later passes shuffled by default, sequential on request; bad values are one line", async () => {
+    const data = writeText(join(dir, "order.csv"), syntheticCsv(1500, 4, 2, 1, 2));
+    const args = ["select", data, "-t", "y", "--experts", "2", "--epochs", "3", "--json", "--init-rows", "300", "--jobs", "1"];
+    const run = async (extra: string[]): Promise<number> => {
+      const r = await ismm([...args, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as SelectJson).table[0].logLik;
+    };
+    const [shuffled, small, sequential, again] = await Promise.all([run([]), run(["--shuffle-buffer", "50"]), run(["--order", "sequential"]), run(["--order", "shuffle"])]);
+    assert.equal(again, shuffled, "--order shuffle is the default");
+    assert.notEqual(sequential, shuffled, "the later passes' order changes the fit");
+    assert.notEqual(small, shuffled, "a 50-row buffer shuffles only locally: another order");
+    const bad = await ismm([...args, "--order", "sequential", "--shuffle-buffer", "10"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--shuffle-buffer is for --order shuffle/);
+  });
+
   it("stdin is refused (select reads the data several times); --criterion holdout needs a holdout", async () => {
     const r = await ismm(["select", "-", "-t", "y"], { input: "x,y\n1,2\n" });
     assert.equal(r.code, 2);
