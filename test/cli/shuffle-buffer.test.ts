@@ -8,19 +8,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PerformanceObserver, performance } from "node:perf_hooks";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { defaultShuffleRows, passRng, RowBlock, ShuffleBuffer, SHUFFLE_BUFFER_BYTES } from "../../src/cli/shuffle-buffer.js";
+import { getGc } from "../helpers.js";
 
-/** gc() via --expose-gc set at run time (as test/optim/no-alloc.test.ts). */
-function getGc(): () => void {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (typeof existing === "function") return existing;
-  v8.setFlagsFromString("--expose-gc");
-  const gc = vm.runInNewContext("gc") as unknown;
-  if (typeof gc !== "function") throw new Error("could not obtain gc() via --expose-gc");
-  return gc as () => void;
-}
 
 const D = 3;
 const Q = 2;

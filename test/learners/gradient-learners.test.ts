@@ -10,8 +10,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PerformanceObserver, performance } from "node:perf_hooks";
-import v8 from "node:v8";
-import vm from "node:vm";
 
 import { ModelFormatError, NumericalError } from "../../src/core/errors.js";
 import { createRng, type Rng } from "../../src/core/rng.js";
@@ -26,6 +24,7 @@ import { createRowWorkspace, meanNll, rowNll } from "../../src/model/moe.js";
 import { thetaFromParameters } from "../../src/model/parameters.js";
 import { makeOptimizer, OPTIMIZER_DEFAULTS, sophia, type SophiaState } from "../../src/optim/index.js";
 import { randomMoeSpec, sampleSynthetic, type SyntheticData, type SyntheticSpec } from "../../src/stream/synthetic.js";
+import { getGc } from "../helpers.js";
 
 const METHODS = ["sgd", "rmsprop", "adam", "sophia"] as const;
 type GradMethod = (typeof METHODS)[number];
@@ -193,14 +192,6 @@ describe("gradient learners: mini-batch wiring (learner level)", () => {
 // Allocation
 // ---------------------------------------------------------------------------------------------
 
-function getGc(): () => void {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (typeof existing === "function") return existing;
-  v8.setFlagsFromString("--expose-gc");
-  const gc = vm.runInNewContext("gc") as unknown;
-  if (typeof gc !== "function") throw new Error("could not obtain gc() via --expose-gc");
-  return gc as () => void;
-}
 
 /**
  * Per-call heap allocation of `learn`, in bytes (best of 3 GC-free attempts; Infinity if every

@@ -31,8 +31,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PerformanceObserver, performance } from "node:perf_hooks";
-import v8 from "node:v8";
-import vm from "node:vm";
 
 import {
   adam,
@@ -45,6 +43,7 @@ import {
   type SophiaState,
 } from "../../src/optim/index.js";
 import { isSophia } from "./conformance-table.js";
+import { getGc } from "../helpers.js";
 
 const N_PARAMS = 16;
 const STEPS_PER_CALL = 1000;
@@ -54,14 +53,6 @@ const MEASURED_STEPS = MEASURED_CALLS * STEPS_PER_CALL;
 const HEAP_BOUND_BYTES = 64 * 1024;
 const ATTEMPTS = 3;
 
-function getGc(): () => void {
-  const existing = (globalThis as { gc?: () => void }).gc;
-  if (typeof existing === "function") return existing;
-  v8.setFlagsFromString("--expose-gc");
-  const gc = vm.runInNewContext("gc") as unknown;
-  if (typeof gc !== "function") throw new Error("could not obtain gc() via --expose-gc");
-  return gc as () => void;
-}
 
 /** The hot loop a benchmark would run: gradient of ½Σ a_i θ_i² in place, update, θ += Δ. */
 function drive(opt: Optimizer, state: OptimizerState, theta: Float64Array, grad: Float64Array, ghat: Float64Array, steps: number): void {
