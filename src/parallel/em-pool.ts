@@ -16,7 +16,7 @@
 import type { Worker } from "node:worker_threads";
 import type { MoeLayout } from "../model/dims.js";
 import { createPassWorkspace, maxPassSize, passChunks, passFailure, passRange, passSize, registerPassPool, STATS, type PassOp, type PassRunner, type PassWorkspace } from "../mm/em-passes.js";
-import { ERR_BYTES } from "./protocol.js";
+import { ERR_BYTES, readWorkerError } from "./protocol.js";
 import { startWorker } from "./spawn.js";
 
 export const GEN = 0;
@@ -219,10 +219,7 @@ export class EmPool implements PassRunner {
   }
 
   private errorMessage(): string {
-    const n = new DataView(this.errBuf).getInt32(0, true);
-    const bytes = new Uint8Array(n);
-    bytes.set(new Uint8Array(this.errBuf, 4, n)); // TextDecoder does not read SharedArrayBuffer views
-    return new TextDecoder().decode(bytes) || "a worker thread failed";
+    return readWorkerError(this.errBuf);
   }
 
   private fail(message: string): never {

@@ -8,18 +8,13 @@ import { workerData } from "node:worker_threads";
 import { moeLayout } from "../model/dims.js";
 import { createPassWorkspace, type PassOp } from "../mm/em-passes.js";
 import { BEAT, DONE, emArrays, ERR, GEN, OP, STOP, workOnPass, type EmWorkerInit } from "./em-pool.js";
-import { ERR_BYTES } from "./protocol.js";
+import { writeWorkerError } from "./protocol.js";
 
 const init = workerData as EmWorkerInit;
 const ctrl = new Int32Array(init.buffers.ctrl);
 
 function fail(e: unknown): void {
-  const msg = `worker ${init.id + 1}: ${e instanceof Error ? e.message : String(e)}`;
-  const bytes = new TextEncoder().encode(msg).subarray(0, ERR_BYTES - 4);
-  if (Atomics.compareExchange(ctrl, ERR, 0, 1) === 0) {
-    new Uint8Array(init.buffers.err).set(bytes, 4);
-    new DataView(init.buffers.err).setInt32(0, bytes.length, true);
-  }
+  writeWorkerError(ctrl, ERR, init.buffers.err, init.id, e);
 }
 
 function run(): void {

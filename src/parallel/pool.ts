@@ -23,7 +23,7 @@ import { prepareJob, registerThreadPool, type BatchStats } from "./batch-stats.j
 import { workOnJob, type JobArrays } from "./claim.js";
 import { allocJob, jobArrays } from "./job-buffers.js";
 import { startWorker } from "./spawn.js";
-import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, STOP, type WorkerInit } from "./protocol.js";
+import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, readWorkerError, STOP, workerErrorLength, type WorkerInit } from "./protocol.js";
 
 export interface StatPoolOptions {
   /** Threads T ≥ 2 in all: T − 1 workers and the caller. */
@@ -151,7 +151,7 @@ export class StatPool implements BatchStats {
   }
 
   private errorLength(): number {
-    return new DataView(this.errBuf).getInt32(0, true);
+    return workerErrorLength(this.errBuf);
   }
 
   private beats(): number {
@@ -161,11 +161,7 @@ export class StatPool implements BatchStats {
   }
 
   private errorMessage(): string {
-    const n = this.errorLength();
-    // Copy out of shared memory: TextDecoder does not read SharedArrayBuffer views.
-    const bytes = new Uint8Array(n);
-    bytes.set(new Uint8Array(this.errBuf, 4, n));
-    return new TextDecoder().decode(bytes) || "a worker thread failed";
+    return readWorkerError(this.errBuf);
   }
 
   private fail(message: string): never {

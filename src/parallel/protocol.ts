@@ -48,6 +48,34 @@ export function jobTag(gen: number): number {
 /** Bytes of the error message buffer. */
 export const ERR_BYTES = 2048;
 
+/**
+ * Records worker `id`'s exception in the shared error bytes (a length, then UTF-8): the first
+ * failure sets ctrl[word] = 1 and writes its message; later ones are dropped. Shared by the
+ * workers of the batch-statistic pool and of batch EM's pass pool.
+ */
+export function writeWorkerError(ctrl: Int32Array, word: number, err: SharedArrayBuffer, id: number, e: unknown): void {
+  const msg = `worker ${id + 1}: ${e instanceof Error ? e.message : String(e)}`;
+  const bytes = new TextEncoder().encode(msg).subarray(0, ERR_BYTES - 4);
+  if (Atomics.compareExchange(ctrl, word, 0, 1) === 0) {
+    new Uint8Array(err).set(bytes, 4);
+    new DataView(err).setInt32(0, bytes.length, true);
+  }
+}
+
+/** Bytes of the message `writeWorkerError` wrote so far (0 until it is written). */
+export function workerErrorLength(err: SharedArrayBuffer): number {
+  return new DataView(err).getInt32(0, true);
+}
+
+/** The message `writeWorkerError` wrote, or "a worker thread failed" when there is none yet. */
+export function readWorkerError(err: SharedArrayBuffer): string {
+  const n = workerErrorLength(err);
+  // Copy out of shared memory: TextDecoder does not read SharedArrayBuffer views.
+  const bytes = new Uint8Array(n);
+  bytes.set(new Uint8Array(err, 4, n));
+  return new TextDecoder().decode(bytes) || "a worker thread failed";
+}
+
 /** Blocks the statistic's entries are reduced in (more blocks than threads: load balance). */
 export function blockCount(threads: number): number {
   return 4 * (threads + 1);

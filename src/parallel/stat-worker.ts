@@ -9,18 +9,13 @@ import { moeLayout } from "../model/dims.js";
 import { moeSurrogate } from "../surrogate/moe.js";
 import { workOnJob } from "./claim.js";
 import { jobArrays } from "./job-buffers.js";
-import { BEAT, blockCount, BLOCKS_DONE, ERR, ERR_BYTES, FACTORS_DONE, GEN, jobTag, ROWS, STOP, type WorkerInit } from "./protocol.js";
+import { BEAT, blockCount, BLOCKS_DONE, ERR, FACTORS_DONE, GEN, jobTag, ROWS, STOP, writeWorkerError, type WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
 const ctrl = new Int32Array(init.buffers.ctrl);
 
 function fail(e: unknown): void {
-  const msg = `worker ${init.id + 1}: ${e instanceof Error ? e.message : String(e)}`;
-  const bytes = new TextEncoder().encode(msg).subarray(0, ERR_BYTES - 4);
-  if (Atomics.compareExchange(ctrl, ERR, 0, 1) === 0) {
-    new Uint8Array(init.err).set(bytes, 4);
-    new DataView(init.err).setInt32(0, bytes.length, true);
-  }
+  writeWorkerError(ctrl, ERR, init.err, init.id, e);
 }
 
 function run(): void {
