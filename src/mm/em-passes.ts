@@ -197,7 +197,9 @@ export function registerPassPool(factory: PassPoolFactory): void {
 /**
  * Multiply-adds of one EM iteration's row passes (the expert Gram n·K·p(p+1)/2 and one Newton
  * Hessian n·(K−1)K/2·p(p+1)/2) below which EM stays on the calling thread: starting the workers
- * (module loading, WebAssembly) costs about 0.1–0.3 s, and each pass a few synchronizations.
+ * (module loading, WebAssembly) is not free, and each pass costs a few synchronizations. Not tuned
+ * by measurement: at d = 10, K = 3 it sends ≥ 50,000 rows to the pool, where bench/threads.ts
+ * measures 2 threads at 0.56× the one-thread time per iteration (100k rows, K = 4).
  */
 export const MIN_THREADED_PASS_WORK = 2e7;
 

@@ -8,7 +8,7 @@
 import { blendBatch } from "../mm/minibatch.js";
 import type { MoeSurrogate, MstepFactors } from "../surrogate/moe.js";
 import { chunkCount, computeChunk, reduceChunks, reduceRange } from "./chunks.js";
-import { BLOCKS_DONE, CHUNKS_DONE, ERR, FACTORIZE, FACTORS_DONE, GEN, jobTag, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, STOP } from "./protocol.js";
+import { BLOCKS_DONE, CHUNKS_DONE, claimTagged as claim, ERR, FACTORIZE, FACTORS_DONE, GEN, jobTag, NEXT_BLOCK, NEXT_CHUNK, NEXT_FACTOR, STOP } from "./protocol.js";
 
 export interface JobArrays {
   readonly ctrl: Int32Array;
@@ -29,17 +29,6 @@ function await_(ctrl: Int32Array, word: number, target: number, tag: number): vo
     const v = Atomics.load(ctrl, word);
     if (v >= target || Atomics.load(ctrl, STOP) !== 0 || jobTag(Atomics.load(ctrl, GEN)) !== tag) return;
     Atomics.wait(ctrl, word, v, 1000);
-  }
-}
-
-/** Claims the next index below `limit` of the claim word for job `tag`; −1 when none is left or the job is over. */
-function claim(ctrl: Int32Array, word: number, tag: number, limit: number): number {
-  for (;;) {
-    const v = Atomics.load(ctrl, word);
-    if (v >>> 16 !== tag) return -1;
-    const i = v & 0xffff;
-    if (i >= limit) return -1;
-    if (Atomics.compareExchange(ctrl, word, v, v + 1) === v) return i;
   }
 }
 

@@ -16,7 +16,7 @@
 import type { Worker } from "node:worker_threads";
 import type { MoeLayout } from "../model/dims.js";
 import { createPassWorkspace, maxPassSize, passChunks, passFailure, passRange, passSize, registerPassPool, STATS, type PassOp, type PassRunner, type PassWorkspace } from "../mm/em-passes.js";
-import { ERR_BYTES, readWorkerError } from "./protocol.js";
+import { claimTagged, ERR_BYTES, readWorkerError } from "./protocol.js";
 import { startWorker } from "./spawn.js";
 
 export const GEN = 0;
@@ -66,17 +66,6 @@ export function emArrays(b: EmBuffers, L: MoeLayout): EmArrays {
   };
 }
 
-/** The next chunk of the pass tagged `tag`, or −1 when none is left (or a later pass has begun). */
-function claimChunk(ctrl: Int32Array, tag: number, count: number): number {
-  for (;;) {
-    const v = Atomics.load(ctrl, NEXT);
-    if (v >>> 16 !== tag) return -1;
-    const c = v & 0xffff;
-    if (c >= count) return -1;
-    if (Atomics.compareExchange(ctrl, NEXT, v, v + 1) === v) return c;
-  }
-}
-
 /**
  * Claims and computes chunks of the pass tagged `tag` until none is left: chunk c's partial goes to
  * slot c, then DONE is bumped (also when the chunk threw: `onError` has recorded it). `beat` is the
@@ -87,7 +76,7 @@ export function workOnPass(
 ): void {
   const { rows, count } = passChunks(w.L, n);
   for (;;) {
-    const c = claimChunk(a.ctrl, tag, count);
+    const c = claimTagged(a.ctrl, NEXT, tag, count);
     if (c < 0) return;
     try {
       fault?.();

@@ -10,6 +10,7 @@
 import { rngFromState } from "../core/rng.js";
 import { moeLayout, type MoeDims, type MoeLayout } from "../model/dims.js";
 import { createInitWorkspace, refineStart, screenStart, type InitPlan, type InitWorkspace } from "../mm/init-start.js";
+import { claimTagged } from "./protocol.js";
 
 export const CLAIM = 0;
 export const DONE = 1;
@@ -63,13 +64,7 @@ export const slotSize = (L: MoeLayout): number => L.size + 3;
 
 /** Claims the next task of phase `gen` below `count`; −1 when none is left. */
 export function claimTask(ctrl: Int32Array, gen: number, count: number): number {
-  for (;;) {
-    const v = Atomics.load(ctrl, CLAIM);
-    if (v >>> 16 !== gen) return -1;
-    const i = v & 0xffff;
-    if (i >= count) return -1;
-    if (Atomics.compareExchange(ctrl, CLAIM, v, v + 1) === v) return i;
-  }
+  return claimTagged(ctrl, CLAIM, gen, count);
 }
 
 /** Runs task i of the phase into out[oo..] (a result slot, or a private one). */

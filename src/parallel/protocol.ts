@@ -49,6 +49,22 @@ export function jobTag(gen: number): number {
 export const ERR_BYTES = 2048;
 
 /**
+ * Claims the next index below `limit` from ctrl[word], which holds a job tag above its 16 low bits
+ * (the next index): a compare-and-swap that checks the tag, so a thread that wakes after its job
+ * ended never takes work of a later one. Returns −1 when none is left or the job is over. Shared by
+ * the mini-batch pool (claim.ts), batch EM's passes (em-pool.ts) and the initialization (init-tasks.ts).
+ */
+export function claimTagged(ctrl: Int32Array, word: number, tag: number, limit: number): number {
+  for (;;) {
+    const v = Atomics.load(ctrl, word);
+    if (v >>> 16 !== tag) return -1;
+    const i = v & 0xffff;
+    if (i >= limit) return -1;
+    if (Atomics.compareExchange(ctrl, word, v, v + 1) === v) return i;
+  }
+}
+
+/**
  * Records worker `id`'s exception in the shared error bytes (a length, then UTF-8): the first
  * failure sets ctrl[word] = 1 and writes its message; later ones are dropped. Shared by the
  * workers of the batch-statistic pool and of batch EM's pass pool.
