@@ -46,6 +46,24 @@ function run(argv: string[]): { s: number; out: string } {
 }
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
+/**
+ * `ismm fit …args --threads T --out <name>T.json` for T = 1 and 2, in `n` interleaved rounds: the
+ * median wall seconds per thread count and whether the last two model files are byte-identical.
+ */
+function fitTimes(args: string[], name: string, n: number): { t1: number; t2: number; same: boolean } {
+  const times: Record<string, number[]> = { "1": [], "2": [] };
+  const files: Record<string, string> = {};
+  for (let r = 0; r < n; r++) {
+    for (const T of ["1", "2"]) {
+      const out = `${name}${T}.json`;
+      times[T].push(run(["fit", ...args, "--threads", T, "--out", out, "--quiet"]).s);
+      files[T] = readFileSync(out, "utf8");
+    }
+  }
+  return { t1: median(times["1"]), t2: median(times["2"]), same: files["1"] === files["2"] };
+}
+const secs = (v: number): string => `${v.toFixed(2)} s`;
+
 const dir = mkdtempSync(join(tmpdir(), "ismm-threads-cli-"));
 try {
   if (only.has(1)) {
@@ -75,59 +93,25 @@ try {
   const cheap = ["--init-starts", "1", "--init-iters", "5", "--refine-iters", "5"];
   if (only.has(2)) {
     // 2. K = 3, d = 100, 40k rows, cheap initialization, 1 against 2 threads.
-    const times: Record<string, number[]> = { "1": [], "2": [] };
-    for (let r = 0; r < rounds; r++) {
-      for (const T of ["1", "2"]) {
-        times[T].push(run(["fit", wide, "--target", "y", "--experts", "3", "--batch-size", "64", ...cheap, "--threads", T, "--out", join(dir, `w${T}.json`), "--quiet"]).s);
-      }
-    }
-    const t1 = median(times["1"]);
-    const t2 = median(times["2"]);
-    console.log(`K = 3, d = 100, 40k rows, --batch-size 64, cheap initialization: 1 thread ${t1.toFixed(2)} s, 2 threads ${t2.toFixed(2)} s, ratio ${(t2 / t1).toFixed(2)} (median of ${rounds} interleaved rounds, wall)`);
-    const big: Record<string, number[]> = { "1": [], "2": [] };
-    for (let r = 0; r < rounds; r++) {
-      for (const T of ["1", "2"]) {
-        big[T].push(run(["fit", wide, "--target", "y", "--experts", "3", ...cheap, "--threads", T, "--out", join(dir, `b${T}.json`), "--quiet"]).s);
-      }
-    }
-    const b1 = median(big["1"]);
-    const b2 = median(big["2"]);
-    console.log(`  the same with --threads alone (batches of 256 rows): 1 thread ${b1.toFixed(2)} s, 2 threads ${b2.toFixed(2)} s, ratio ${(b2 / b1).toFixed(2)}`);
-
+    const a = fitTimes([wide, "--target", "y", "--experts", "3", "--batch-size", "64", ...cheap], join(dir, "w"), rounds);
+    console.log(`K = 3, d = 100, 40k rows, --batch-size 64, cheap initialization: 1 thread ${secs(a.t1)}, 2 threads ${secs(a.t2)}, ratio ${(a.t2 / a.t1).toFixed(2)} (median of ${rounds} interleaved rounds, wall)`);
+    const b = fitTimes([wide, "--target", "y", "--experts", "3", ...cheap], join(dir, "b"), rounds);
+    console.log(`  the same with --threads alone (batches of 256 rows): 1 thread ${secs(b.t1)}, 2 threads ${secs(b.t2)}, ratio ${(b.t2 / b.t1).toFixed(2)}`);
   }
+  const roundsNote = (n: number): string => `${n} round${n === 1 ? "" : "s"}, wall`;
   if (only.has(3)) {
     // 3. A small wide file fitted whole: the initialization's EM restarts on threads.
     const small = join(dir, "small.csv");
     spawnSync("sh", ["-c", `head -n 1001 '${wide}' > '${small}'`]);
-    const st: Record<string, number[]> = { "1": [], "2": [] };
-    const models: Record<string, string> = {};
-    for (let r = 0; r < smallRounds; r++) {
-      for (const T of ["1", "2"]) {
-        const out = join(dir, `s${T}.json`);
-        st[T].push(run(["fit", small, "--target", "y", "--experts", "2", "--batch-size", "1", "--threads", T, "--out", out, "--quiet"]).s);
-        models[T] = readFileSync(out, "utf8");
-      }
-    }
-    const s1 = median(st["1"]);
-    const s2 = median(st["2"]);
-    console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${s1.toFixed(2)} s, 2 threads ${s2.toFixed(2)} s, ratio ${(s2 / s1).toFixed(2)}; model files ${models["1"] === models["2"] ? "byte-identical" : "DIFFER"} (${smallRounds} round${smallRounds === 1 ? "" : "s"}, wall)`);
+    const c = fitTimes([small, "--target", "y", "--experts", "2", "--batch-size", "1"], join(dir, "s"), smallRounds);
+    console.log(`1,000 rows of it fitted whole, K = 2 (10 EM restarts to convergence): 1 thread ${secs(c.t1)}, 2 threads ${secs(c.t2)}, ratio ${(c.t2 / c.t1).toFixed(2)}; model files ${c.same ? "byte-identical" : "DIFFER"} (${roundsNote(smallRounds)})`);
   }
   if (only.has(4)) {
     // 4. --method em: the EM iterations' row sums on threads.
     const mid = join(dir, "mid.csv");
     spawnSync("sh", ["-c", `head -n 10001 '${wide}' > '${mid}'`]);
-    const et: Record<string, number[]> = { "1": [], "2": [] };
-    const emModels: Record<string, string> = {};
-    for (let r = 0; r < emRounds; r++) {
-      for (const T of ["1", "2"]) {
-        const out = join(dir, `e${T}.json`);
-        et[T].push(run(["fit", mid, "--target", "y", "--experts", "3", "--method", "em", "--em-max-iter", "3", ...cheap, "--threads", T, "--out", out, "--quiet"]).s);
-        emModels[T] = readFileSync(out, "utf8");
-      }
-    }
-    const e1 = median(et["1"]);
-    const e2 = median(et["2"]);
-    console.log(`10,000 rows of it, --method em (3 EM iterations), K = 3: 1 thread ${e1.toFixed(2)} s, 2 threads ${e2.toFixed(2)} s, ratio ${(e2 / e1).toFixed(2)}; model files ${emModels["1"] === emModels["2"] ? "byte-identical" : "DIFFER"} (${emRounds} round${emRounds === 1 ? "" : "s"}, wall)`);
+    const e = fitTimes([mid, "--target", "y", "--experts", "3", "--method", "em", "--em-max-iter", "3", ...cheap], join(dir, "e"), emRounds);
+    console.log(`10,000 rows of it, --method em (3 EM iterations), K = 3: 1 thread ${secs(e.t1)}, 2 threads ${secs(e.t2)}, ratio ${(e.t2 / e.t1).toFixed(2)}; model files ${e.same ? "byte-identical" : "DIFFER"} (${roundsNote(emRounds)})`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
