@@ -170,11 +170,11 @@ export class EmPool implements PassRunner {
         mine ??= `main thread: ${e instanceof Error ? e.message : String(e)}`;
       });
     }
-    this.waitDone(passChunks(this.L, this.n).count);
+    const count = passChunks(this.L, this.n).count;
+    this.waitDone(count);
     if (mine !== null) this.fail(mine);
     if (Atomics.load(ctrl, ERR) !== 0) this.fail(this.errorMessage());
     const size = passSize(this.L, op);
-    const count = passChunks(this.L, this.n).count;
     for (let i = 0; i < size; i++) out[i] = slots[i];
     for (let c = 1; c < count; c++) {
       const o = c * slotSize;
