@@ -77,6 +77,9 @@ export class ShuffleBuffer {
   /** Rows held. */
   private held = 0;
   private rng: Rng | null = null;
+  /** Uniforms drawn ahead from the pass's generator (`Rng.fill`: no double crosses a call per row), and the next one to use. */
+  private readonly draws = new Float64Array(256);
+  private drawn = 256;
 
   /**
    * @param d features per row
@@ -104,6 +107,7 @@ export class ShuffleBuffer {
   start(rng: Rng): void {
     this.rng = rng;
     this.held = 0;
+    this.drawn = this.draws.length; // the first row refills from the new generator
   }
 
   /**
@@ -119,7 +123,11 @@ export class ShuffleBuffer {
       this.held++;
       return false;
     }
-    const j = rng.int(this.capacity);
+    if (this.drawn === this.draws.length) {
+      rng.fill(this.draws);
+      this.drawn = 0;
+    }
+    const j = Math.floor(this.draws[this.drawn++] * this.capacity); // = rng.int(capacity): the same values in the same order
     this.emit(j, out);
     this.store(j, X, xOff, Y, yOff, line);
     return true;
@@ -133,7 +141,11 @@ export class ShuffleBuffer {
   drain(out: RowBlock): boolean {
     const rng = this.active();
     if (this.held === 0) return false;
-    const j = rng.int(this.held);
+    if (this.drawn === this.draws.length) {
+      rng.fill(this.draws);
+      this.drawn = 0;
+    }
+    const j = Math.floor(this.draws[this.drawn++] * this.held); // = rng.int(held)
     this.emit(j, out);
     const last = this.held - 1;
     if (j !== last) {

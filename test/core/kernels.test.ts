@@ -54,6 +54,17 @@ test("symRank1Blend writes the upper triangle of aA + b xxᵀ; quadFormUpper rea
   assertClose(quadFormUpper(3, A, 0, [1, 0, 0], 0, [0, 1, 1], 0), 10, 1e-14);
 });
 
+test("rng.fill writes the values of as many next() calls, and leaves the generator where they would", () => {
+  const a = createRng(11);
+  const b = createRng(11);
+  const out = new Float64Array(300);
+  a.fill(out);
+  assert.deepEqual(Array.from(out), Array.from({ length: 300 }, () => b.next()));
+  assert.equal(a.next(), b.next());
+  assert.deepEqual(a.getState(), b.getState());
+  assert.ok(out.every((u) => u >= 0 && u < 1) && new Set(out).size === 300);
+});
+
 test("rng: seeded, reproducible, state round trip, forks differ, uniform moments", () => {
   const a = createRng(42);
   const b = createRng(42);
